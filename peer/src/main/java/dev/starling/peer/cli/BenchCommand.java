@@ -1,0 +1,13 @@
+package dev.starling.peer.cli;
+
+import picocli.CommandLine.Command;
+
+/**
+ * {@code starling bench}: the benchmarks. Each subcommand prints progress on stderr and one final
+ * JSON line on stdout (see {@link JsonResult}).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks; each prints one final JSON line on stdout.",
+        subcommands = {})
+public final class BenchCommand {
+}
