@@ -1,0 +1,54 @@
+package dev.starling.tensor.cpu;
+
+/**
+ * Single-precision matrix multiply over row-major {@code float[]} storage:
+ * {@code C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C}, where {@code op(X)} is {@code X}
+ * or its transpose. Leading dimensions are row strides in elements.
+ *
+ * <p>{@link #reference} is the plain scalar definition that every fast kernel is tested against.
+ * Thread: any; the arrays must not be written concurrently by others. Throws nothing beyond the
+ * JVM's bounds checks.
+ */
+public final class Gemm {
+    private Gemm() {
+    }
+
+    /**
+     * The scalar reference: a triple loop accumulating in {@code double}-free float order
+     * {@code p = 0..k-1}.
+     *
+     * @param transA whether A is stored as {@code [k,m]}
+     * @param transB whether B is stored as {@code [n,k]}
+     * @param m      rows of C
+     * @param n      columns of C
+     * @param k      the inner dimension
+     * @param alpha  scale of the product
+     * @param a      A's storage
+     * @param aOff   A's first element
+     * @param lda    A's row stride
+     * @param b      B's storage
+     * @param bOff   B's first element
+     * @param ldb    B's row stride
+     * @param beta   scale of the old C (0 ignores C's old contents, NaN included)
+     * @param c      C's storage
+     * @param cOff   C's first element
+     * @param ldc    C's row stride
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void reference(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                 float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    float av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    float bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    sum += av * bv;
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] = beta == 0f ? alpha * sum : alpha * sum + beta * c[ci];
+            }
+        }
+    }
+}
