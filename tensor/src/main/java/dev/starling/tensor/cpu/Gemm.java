@@ -51,4 +51,40 @@ public final class Gemm {
             }
         }
     }
+    /**
+     * The fast entry point every layer calls, split across {@code pool}'s threads. Same contract
+     * and parameter order as {@link #reference}, with the worker team first. Until the Vector API
+     * kernel lands this splits C's rows into blocks and runs the reference on each.
+     *
+     * @param pool   the worker team; its owner thread is the caller
+     * @param transA whether A is stored as {@code [k,m]}
+     * @param transB whether B is stored as {@code [n,k]}
+     * @param m      rows of C
+     * @param n      columns of C
+     * @param k      the inner dimension
+     * @param alpha  scale of the product
+     * @param a      A's storage
+     * @param aOff   A's first element
+     * @param lda    A's row stride
+     * @param b      B's storage
+     * @param bOff   B's first element
+     * @param ldb    B's row stride
+     * @param beta   scale of the old C (0 ignores C's old contents)
+     * @param c      C's storage
+     * @param cOff   C's first element
+     * @param ldc    C's row stride
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void sgemm(ParallelFor pool, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        int blocks = Math.min(m, pool.threads() * 4);
+        pool.run(blocks, blk -> {
+            int from = (int) ((long) m * blk / blocks);
+            int to = (int) ((long) m * (blk + 1) / blocks);
+            int rowA = transA ? from : from * lda;
+            reference(transA, transB, to - from, n, k, alpha, a, aOff + rowA, lda, b, bOff, ldb,
+                    beta, c, cOff + from * ldc, ldc);
+        });
+    }
 }
