@@ -5,7 +5,8 @@ const $ = (id) => document.getElementById(id);
 const num = (v) => (typeof v === "string" ? Number(v) : v);
 const fmt = (v, digits) => (Number.isFinite(num(v)) ? num(v).toFixed(digits) : "–");
 const mb = (bytes) => (num(bytes) / 1e6).toFixed(2);
-const shortId = (id) => (id.length > 14 ? id.slice(0, 6) + "…" + id.slice(-6) : id);
+// libp2p Ed25519 ids all start with "12D3KooW", so the tail is what tells peers apart.
+const shortId = (id) => (id.length > 12 ? "…" + id.slice(-10) : id);
 
 function el(tag, attrs, text) {
   const node = document.createElementNS(tag === "svg-text" || attrs.svg ? "http://www.w3.org/2000/svg"
@@ -64,7 +65,7 @@ function render(s) {
     const st = p.status, tr = el("tr", { class: p.banned ? "banned" : p.alive ? "" : "lost", title: st.peerId });
     [shortId(st.peerId), st.device, st.hardware, st.stage, st.round, st.innerStep + "/" + st.innerSteps,
       Math.round(num(st.tokensPerS)), fmt(st.trainLoss, 4), mb(st.bytesSent), mb(st.bytesReceived),
-      Math.round(p.lastSeenS - p.firstSeenS) + " s", p.banned ? "banned" : p.alive ? "alive" : "lost",
+      st.uptimeS + " s", p.banned ? "banned" : p.alive ? "alive" : "lost",
       st.stateHash.slice(0, 8)].forEach((v) => tr.appendChild(el("td", {}, String(v))));
     return tr;
   }));
