@@ -215,6 +215,56 @@ class ButterflyAllReduceTest {
     }
 
     @Test
+    void shouldKeepSixteenMembersOnTheHonestMeanWithSevenSignFlippersUnderCenteredClip() {
+        int n = 16;
+        int length = 16 * 64;
+        Random r = new Random(21);
+        float[] direction = new float[length];
+        for (int c = 0; c < length; c++) {
+            direction[c] = (float) (0.01 * r.nextGaussian());
+        }
+        float[][] d = new float[n][length];
+        float[] honestMean = new float[length];
+        for (int i = 0; i < 9; i++) {
+            for (int c = 0; c < length; c++) {
+                d[i][c] = (float) (direction[c] + 0.003 * r.nextGaussian());
+                honestMean[c] += d[i][c] / 9;
+            }
+        }
+        for (int i = 9; i < n; i++) {
+            for (int c = 0; c < length; c++) {
+                d[i][c] = -d[i - 9][c];
+            }
+        }
+        double errClip = run(n, length, d, new CenteredClip(0.02, 200, 1e-9), honestMean);
+        double errMean = run(n, length, d, new Mean(), honestMean);
+        // RMS per coordinate; honest noise sigma is 0.003 and the honest direction's RMS 0.01. The mean is dragged
+        // ~0.875 of the direction away; CenteredClip keeps the ~1 sigma bias that 7 of 16 attackers always buy.
+        System.out.printf("butterfly 7/16 sign flip: RMS error centered-clip %.5f, mean %.5f%n", errClip, errMean);
+        assertTrue(errClip < 0.004, "centered clip error " + errClip);
+        assertTrue(errMean > 0.008, "mean error " + errMean);
+        assertTrue(errClip < 0.45 * errMean, "clip " + errClip + " vs mean " + errMean);
+    }
+
+    private static double run(final int n, final int length, final float[][] d, final Aggregator aggregator,
+                              final float[] honestMean) {
+        Group g = new Group(members(n, length, Fp32Codec.INSTANCE, aggregator), 6, (a, b) -> false);
+        for (int i = 0; i < n; i++) {
+            g.post(i, g.members[i].start(d[i], 0));
+        }
+        g.deliverAll();
+        float[] first = g.members[0].result().aggregate();
+        for (int i = 1; i < n; i++) {
+            assertArrayEquals(first, g.members[i].result().aggregate(), 0f, "member " + i);
+        }
+        double s = 0;
+        for (int c = 0; c < length; c++) {
+            s += (first[c] - honestMean[c]) * (double) (first[c] - honestMean[c]);
+        }
+        return Math.sqrt(s / length);
+    }
+
+    @Test
     void shouldSplitEvenlyAndCoverTheVector() {
         for (int parts = 1; parts <= 9; parts++) {
             for (int length : new int[] {0, 1, 7, 100, 1001}) {
