@@ -49,6 +49,7 @@ public final class ButterflyMember {
     private final boolean[] faulty;
     private final List<PeerFault> faults = new ArrayList<>();
     private final float[] aggregate;
+    private final float[] sent;
     private final List<Integer> missingContributors = new ArrayList<>();
     private Phase phase = Phase.NEW;
     private ButterflyResult result;
@@ -69,6 +70,7 @@ public final class ButterflyMember {
         this.partReceived = new boolean[n];
         this.faulty = new boolean[n];
         this.aggregate = new float[config.vectorLength()];
+        this.sent = new float[config.vectorLength()];
     }
 
     /**
@@ -93,9 +95,12 @@ public final class ButterflyMember {
                     config.round(), part, delta, offset, length)
                 : UpdateChunks.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
                     config.round(), part, offset, delta, offset, length);
+            // Keep what the reducer will decode: the verification step projects exactly these values.
+            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+            UpdateChunks.decodePayload(descriptor, sent, offset);
             if (part == self) {
                 // Our own contribution goes through the same encoding as everyone else's.
-                contributions[self] = UpdateChunks.decode(chunk, Math.max(1, length));
+                contributions[self] = java.util.Arrays.copyOfRange(sent, offset, offset + length);
             } else {
                 out.add(new Outgoing(part, chunk));
             }
@@ -268,6 +273,18 @@ public final class ButterflyMember {
         result = new ButterflyResult(aggregate, List.copyOf(missingParts), List.copyOf(missingContributors),
             List.copyOf(faults));
         phase = Phase.DONE;
+    }
+
+    /**
+     * This member's contribution to a part exactly as its reducer decodes it (after compression and error
+     * feedback), for reducer verification.
+     *
+     * @param part part index
+     * @return a copy of the part's values; zeros before {@link #start}
+     */
+    public float[] sentPart(final int part) {
+        int offset = config.partOffset(part);
+        return java.util.Arrays.copyOfRange(sent, offset, offset + config.partLength(part));
     }
 
     /** @return the current phase */
