@@ -46,7 +46,12 @@ public final class ButterflyMember {
     private final int self;
     private final float[][] contributions;
     private final boolean[] partReceived;
-    private final boolean[] faulty;
+    /** Members caught sending a bad contribution (or an unparseable chunk): their contributions are left out. */
+    private final boolean[] faultyContributor;
+    /** Reducers caught sending a bad aggregate: their part stays missing. */
+    private final boolean[] faultyReducer;
+    /** Kind of the chunk being accepted, once its header is verified; null before. */
+    private ChunkKind acceptingKind;
     private final List<PeerFault> faults = new ArrayList<>();
     private final float[] aggregate;
     private final float[] sent;
@@ -68,7 +73,8 @@ public final class ButterflyMember {
         this.self = config.self();
         this.contributions = new float[n][];
         this.partReceived = new boolean[n];
-        this.faulty = new boolean[n];
+        this.faultyContributor = new boolean[n];
+        this.faultyReducer = new boolean[n];
         this.aggregate = new float[config.vectorLength()];
         this.sent = new float[config.vectorLength()];
     }
@@ -120,13 +126,15 @@ public final class ButterflyMember {
      */
     public List<Outgoing> onChunk(final int sender, final MemorySegment chunk, final long nowNanos) {
         List<Outgoing> out = new ArrayList<>();
-        if (phase == Phase.DONE || sender < 0 || sender >= n || faulty[sender]) {
-            return out;
+        if (phase == Phase.DONE || sender < 0 || sender >= n
+            || (faultyContributor[sender] && (partReceived[sender] || faultyReducer[sender]))) {
+            return out; // Nothing more is wanted from this sender: skip even the checksum work.
         }
+        acceptingKind = null;
         try {
             accept(sender, chunk);
         } catch (CollectivesException e) {
-            fault(sender, e.category(), e.getMessage());
+            fault(sender, acceptingKind, e.category(), e.getMessage());
         }
         advance(nowNanos, out);
         return out;
@@ -154,6 +162,7 @@ public final class ButterflyMember {
                 + " round " + descriptor.round() + ", expected round " + config.round());
         }
         ChunkKind kind = ChunkKind.fromWire(descriptor.kindWireId());
+        acceptingKind = kind;
         int part = kind == ChunkKind.CONTRIBUTION ? self : sender;
         if (descriptor.partIndex() != part || descriptor.elementOffset() != config.partOffset(part)
             || descriptor.elementCount() != config.partLength(part)) {
@@ -162,6 +171,10 @@ public final class ButterflyMember {
                 + config.partOffset(part) + "+" + config.partLength(part));
         }
         if (kind == ChunkKind.CONTRIBUTION) {
+            if (faultyContributor[sender]) {
+                throw CollectivesException.protocolViolation("contribution from member " + sender
+                    + " after it was caught sending a bad one");
+            }
             if (descriptor.codecWireId() != config.contributionCodec().id().wireId()) {
                 throw CollectivesException.protocolViolation("contribution encoded with codec "
                     + descriptor.codecWireId() + ", the round uses " + config.contributionCodec().id());
@@ -188,11 +201,24 @@ public final class ButterflyMember {
         }
     }
 
-    private void fault(final int member, final CollectivesException.Category category, final String reason) {
-        faulty[member] = true;
-        faults.add(new PeerFault(member, category, reason));
-        if (phase == Phase.NEW || phase == Phase.REDUCING) {
-            contributions[member] = null; // Nothing from a peer caught lying goes into the aggregate.
+    /**
+     * Records a bad chunk. A bad aggregate costs the sender its part; anything else costs it its contribution.
+     * A valid aggregate from a member whose contribution was bad is still taken, because the other members may
+     * not have seen the bad chunk and must end with the same bytes.
+     */
+    private void fault(final int member, final ChunkKind kind, final CollectivesException.Category category,
+                       final String reason) {
+        boolean first = !faultyContributor[member] && !faultyReducer[member];
+        if (kind == ChunkKind.AGGREGATE) {
+            faultyReducer[member] = true;
+        } else {
+            faultyContributor[member] = true;
+            if (phase == Phase.NEW || phase == Phase.REDUCING) {
+                contributions[member] = null; // Nothing from a peer caught lying goes into the aggregate.
+            }
+        }
+        if (first) {
+            faults.add(new PeerFault(member, category, reason)); // One entry a member: the list cannot grow unbounded.
         }
     }
 
@@ -209,7 +235,7 @@ public final class ButterflyMember {
 
     private boolean allContributed() {
         for (int m = 0; m < n; m++) {
-            if (contributions[m] == null && !faulty[m]) {
+            if (contributions[m] == null && !faultyContributor[m]) {
                 return false;
             }
         }
@@ -218,7 +244,7 @@ public final class ButterflyMember {
 
     private boolean allGathered() {
         for (int p = 0; p < n; p++) {
-            if (!partReceived[p] && p != self && !faulty[p]) {
+            if (!partReceived[p] && p != self && !faultyReducer[p]) {
                 return false;
             }
         }

@@ -265,6 +265,38 @@ class ButterflyAllReduceTest {
     }
 
     @Test
+    void shouldStayByteIdenticalWhenOnlyOneMemberSawABadContribution() {
+        int n = 5;
+        int length = 500;
+        float[][] d = deltas(n, length, 31);
+        ButterflyMember[] m = members(n, length, BlockQuantCodec.int4(16), new CenteredClip(0.1, 50, 1e-9));
+        Group g = new Group(m, 32, (from, to) -> false);
+        for (int i = 0; i < n; i++) {
+            List<Outgoing> out = m[i].start(d[i], 0);
+            if (i == 4) {
+                // Member 4 corrupts the contribution it sends to member 0 only (a valid checksum over a bad scale).
+                MemorySegment bad = out.get(0).chunk();
+                bad.set(ValueLayout.JAVA_FLOAT_UNALIGNED, ChunkDescriptor.HEADER_LENGTH, -1f);
+                int crc = new ChunkDescriptor().wrap(bad, 0)
+                    .computeChecksum((int) bad.byteSize() - ChunkDescriptor.HEADER_LENGTH);
+                bad.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                    ChunkDescriptor.CHECKSUM_OFFSET, crc);
+            }
+            g.post(i, out);
+        }
+        g.deliverAll();
+        for (int i = 0; i < n; i++) {
+            assertEquals(ButterflyMember.Phase.DONE, m[i].phase(), "member " + i);
+            assertTrue(m[i].result().missingParts().isEmpty(), "member " + i);
+            assertArrayEquals(m[0].result().aggregate(), m[i].result().aggregate(), 0f, "member " + i);
+        }
+        assertEquals(List.of(4), m[0].result().missingContributors());
+        assertEquals(CollectivesException.Category.BAD_PEER, m[0].result().faults().get(0).category());
+        assertTrue(m[0].result().faults().get(0).reason().contains("scale"), m[0].result().faults().get(0).reason());
+        assertTrue(m[1].result().faults().isEmpty());
+    }
+
+    @Test
     void shouldSplitEvenlyAndCoverTheVector() {
         for (int parts = 1; parts <= 9; parts++) {
             for (int length : new int[] {0, 1, 7, 100, 1001}) {
