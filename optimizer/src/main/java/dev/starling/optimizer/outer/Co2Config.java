@@ -11,7 +11,9 @@ package dev.starling.optimizer.outer;
  * @param gapPenalty      constant divisor ≥ 1 applied to the stale pseudo-gradient (the authors' code divides by a
  *                        constant "gap penalty")
  * @param adaptivePenalty λ ≥ 0: additionally divide by {@code 1 + λ·||last global step|| / ||Δ||}, so a stale update
- *                        is damped more when the model moved a lot since it was computed (our reading; 0 disables)
+ *                        is damped more when the model moved a lot since it was computed. This is our norm-form
+ *                        reading of the gap idea (Barkai et al. 2019, "Gap-Aware Mitigation of Gradient
+ *                        Staleness"), not a formula copied from the CO2 paper; 0 disables it
  * @param momentumClip    element-wise bound c on the outer momentum ({@code m ← clamp(m, −c, c)});
  *                        {@link Float#POSITIVE_INFINITY} disables clipping
  */
