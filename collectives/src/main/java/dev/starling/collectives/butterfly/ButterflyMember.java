@@ -1,0 +1,333 @@
+package dev.starling.collectives.butterfly;
+
+import dev.starling.collectives.CollectivesException;
+import dev.starling.collectives.codec.ChunkDescriptor;
+import dev.starling.collectives.codec.ChunkKind;
+import dev.starling.collectives.codec.ErrorFeedback;
+import dev.starling.collectives.codec.UpdateChunks;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One member's butterfly all-reduce for one round, as an I/O-free state machine (STYLE rule 3). Member i reduces
+ * part i: during reduce-scatter every member sends its (encoded, error-compensated) part j to member j; member i
+ * aggregates the contributions to part i with the configured robust rule, encodes the result and, during
+ * all-gather, sends it to every other member. Everyone ends with the same bytes, because each part's bytes come
+ * from one reducer's single encoding, which the reducer itself decodes too.
+ *
+ * <p>Inputs are calls: {@link #start} with the local update, {@link #onChunk} for each chunk the transport
+ * delivers (with the sender's authenticated roster index), and {@link #onTick} with the current time. Each returns
+ * the chunks to send now. Time only enters through {@code nowNanos}: a reducer that has not heard from every member
+ * by the reduce deadline aggregates without them, and a member still missing parts at the gather deadline finishes
+ * with those parts zero and reports them. Chunks arriving before {@link #start} are accepted.
+ *
+ * <p>Invalid chunks never throw out of this class: the sender is recorded as a {@link PeerFault}, its
+ * contribution is left out, and its later chunks are ignored. Not thread-safe: one owner thread per round.
+ */
+public final class ButterflyMember {
+
+    /** Where the round stands. */
+    public enum Phase {
+        /** Created; {@link #start} not yet called (contributions may already be arriving). */
+        NEW,
+        /** Own update sent; waiting for contributions to this member's part. */
+        REDUCING,
+        /** Own part reduced and sent; waiting for the other reducers' parts. */
+        GATHERING,
+        /** Finished; {@link #result()} is available. */
+        DONE
+    }
+
+    private final ButterflyConfig config;
+    private final ErrorFeedback errorFeedback;
+    private final ChunkDescriptor descriptor = new ChunkDescriptor();
+    private final int n;
+    private final int self;
+    private final float[][] contributions;
+    private final boolean[] partReceived;
+    /** Members caught sending a bad contribution (or an unparseable chunk): their contributions are left out. */
+    private final boolean[] faultyContributor;
+    /** Reducers caught sending a bad aggregate: their part stays missing. */
+    private final boolean[] faultyReducer;
+    /** Kind of the chunk being accepted, once its header is verified; null before. */
+    private ChunkKind acceptingKind;
+    private final List<PeerFault> faults = new ArrayList<>();
+    private final float[] aggregate;
+    private final float[] sent;
+    private final List<Integer> missingContributors = new ArrayList<>();
+    private Phase phase = Phase.NEW;
+    private ButterflyResult result;
+
+    /**
+     * Creates the state machine.
+     *
+     * @param config        the round's configuration
+     * @param errorFeedback this peer's residual over the full vector (kept across rounds), or {@code null} to send
+     *                      contributions without error feedback
+     */
+    public ButterflyMember(final ButterflyConfig config, final ErrorFeedback errorFeedback) {
+        this.config = config;
+        this.errorFeedback = errorFeedback;
+        this.n = config.groupSize();
+        this.self = config.self();
+        this.contributions = new float[n][];
+        this.partReceived = new boolean[n];
+        this.faultyContributor = new boolean[n];
+        this.faultyReducer = new boolean[n];
+        this.aggregate = new float[config.vectorLength()];
+        this.sent = new float[config.vectorLength()];
+    }
+
+    /**
+     * Sends this member's update: part j of {@code delta} to member j, and keeps part {@code self} for itself.
+     *
+     * @param delta    the full update vector (finite), {@code vectorLength} elements; not retained
+     * @param nowNanos current time
+     * @return chunks to send
+     * @throws CollectivesException INTERNAL when called twice, with a wrong length, or non-finite values
+     */
+    public List<Outgoing> start(final float[] delta, final long nowNanos) {
+        if (phase != Phase.NEW || delta.length != config.vectorLength()) {
+            throw CollectivesException.internal("start() in phase " + phase + " with " + delta.length
+                + " elements, expected NEW and " + config.vectorLength());
+        }
+        List<Outgoing> out = new ArrayList<>();
+        for (int part = 0; part < n; part++) {
+            int offset = config.partOffset(part);
+            int length = config.partLength(part);
+            MemorySegment chunk = errorFeedback != null
+                ? errorFeedback.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
+                    config.round(), part, delta, offset, length)
+                : UpdateChunks.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
+                    config.round(), part, offset, delta, offset, length);
+            // Keep what the reducer will decode: the verification step projects exactly these values.
+            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+            UpdateChunks.decodePayload(descriptor, sent, offset);
+            if (part == self) {
+                // Our own contribution goes through the same encoding as everyone else's.
+                contributions[self] = java.util.Arrays.copyOfRange(sent, offset, offset + length);
+            } else {
+                out.add(new Outgoing(part, chunk));
+            }
+        }
+        phase = Phase.REDUCING;
+        advance(nowNanos, out);
+        return out;
+    }
+
+    /**
+     * Handles one chunk from a roster member.
+     *
+     * @param sender   the sender's roster index, as authenticated by the transport
+     * @param chunk    the chunk's bytes (read during this call only)
+     * @param nowNanos current time
+     * @return chunks to send
+     */
+    public List<Outgoing> onChunk(final int sender, final MemorySegment chunk, final long nowNanos) {
+        List<Outgoing> out = new ArrayList<>();
+        if (phase == Phase.DONE || sender < 0 || sender >= n
+            || (faultyContributor[sender] && (partReceived[sender] || faultyReducer[sender]))) {
+            return out; // Nothing more is wanted from this sender: skip even the checksum work.
+        }
+        acceptingKind = null;
+        try {
+            accept(sender, chunk);
+        } catch (CollectivesException e) {
+            fault(sender, acceptingKind, e.category(), e.getMessage());
+        }
+        advance(nowNanos, out);
+        return out;
+    }
+
+    /**
+     * Lets deadlines pass.
+     *
+     * @param nowNanos current time
+     * @return chunks to send
+     */
+    public List<Outgoing> onTick(final long nowNanos) {
+        List<Outgoing> out = new ArrayList<>();
+        advance(nowNanos, out);
+        return out;
+    }
+
+    private void accept(final int sender, final MemorySegment chunk) {
+        if (sender == self) {
+            throw CollectivesException.protocolViolation("member " + sender + " sent a chunk to itself");
+        }
+        UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+        if (descriptor.runIdHash() != config.runIdHash() || descriptor.round() != config.round()) {
+            throw CollectivesException.protocolViolation("chunk for run 0x" + Long.toHexString(descriptor.runIdHash())
+                + " round " + descriptor.round() + ", expected round " + config.round());
+        }
+        ChunkKind kind = ChunkKind.fromWire(descriptor.kindWireId());
+        acceptingKind = kind;
+        int part = kind == ChunkKind.CONTRIBUTION ? self : sender;
+        if (descriptor.partIndex() != part || descriptor.elementOffset() != config.partOffset(part)
+            || descriptor.elementCount() != config.partLength(part)) {
+            throw CollectivesException.protocolViolation(kind + " for part " + descriptor.partIndex() + " at "
+                + descriptor.elementOffset() + "+" + descriptor.elementCount() + ", expected part " + part + " at "
+                + config.partOffset(part) + "+" + config.partLength(part));
+        }
+        if (kind == ChunkKind.CONTRIBUTION) {
+            if (faultyContributor[sender]) {
+                throw CollectivesException.protocolViolation("contribution from member " + sender
+                    + " after it was caught sending a bad one");
+            }
+            if (descriptor.codecWireId() != config.contributionCodec().id().wireId()) {
+                throw CollectivesException.protocolViolation("contribution encoded with codec "
+                    + descriptor.codecWireId() + ", the round uses " + config.contributionCodec().id());
+            }
+            if (contributions[sender] != null) {
+                throw CollectivesException.protocolViolation("second contribution from member " + sender);
+            }
+            if (phase != Phase.NEW && phase != Phase.REDUCING) {
+                return; // Late: the part is already reduced without it, which missingContributors reports.
+            }
+            float[] values = new float[config.partLength(self)];
+            UpdateChunks.decodePayload(descriptor, values, 0);
+            contributions[sender] = values;
+        } else {
+            if (descriptor.codecWireId() != config.aggregateCodec().id().wireId()) {
+                throw CollectivesException.protocolViolation("aggregate encoded with codec "
+                    + descriptor.codecWireId() + ", the round uses " + config.aggregateCodec().id());
+            }
+            if (partReceived[sender]) {
+                throw CollectivesException.protocolViolation("second aggregate of part " + sender);
+            }
+            UpdateChunks.decodePayload(descriptor, aggregate, config.partOffset(sender));
+            partReceived[sender] = true;
+        }
+    }
+
+    /**
+     * Records a bad chunk. A bad aggregate costs the sender its part; anything else costs it its contribution.
+     * A valid aggregate from a member whose contribution was bad is still taken, because the other members may
+     * not have seen the bad chunk and must end with the same bytes.
+     */
+    private void fault(final int member, final ChunkKind kind, final CollectivesException.Category category,
+                       final String reason) {
+        boolean first = !faultyContributor[member] && !faultyReducer[member];
+        if (kind == ChunkKind.AGGREGATE) {
+            faultyReducer[member] = true;
+        } else {
+            faultyContributor[member] = true;
+            if (phase == Phase.NEW || phase == Phase.REDUCING) {
+                contributions[member] = null; // Nothing from a peer caught lying goes into the aggregate.
+            }
+        }
+        if (first) {
+            faults.add(new PeerFault(member, category, reason)); // One entry a member: the list cannot grow unbounded.
+        }
+    }
+
+    /** Moves through the phases as far as the received chunks and the clock allow. */
+    private void advance(final long nowNanos, final List<Outgoing> out) {
+        if (phase == Phase.REDUCING && (allContributed() || nowNanos - config.reduceDeadlineNanos() >= 0)) {
+            reduceOwnPart(out);
+            phase = Phase.GATHERING;
+        }
+        if (phase == Phase.GATHERING && (allGathered() || nowNanos - config.gatherDeadlineNanos() >= 0)) {
+            finish();
+        }
+    }
+
+    private boolean allContributed() {
+        for (int m = 0; m < n; m++) {
+            if (contributions[m] == null && !faultyContributor[m]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean allGathered() {
+        for (int p = 0; p < n; p++) {
+            if (!partReceived[p] && p != self && !faultyReducer[p]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void reduceOwnPart(final List<Outgoing> out) {
+        int length = config.partLength(self);
+        int offset = config.partOffset(self);
+        List<float[]> used = new ArrayList<>();
+        List<Double> usedWeights = new ArrayList<>();
+        for (int m = 0; m < n; m++) {
+            if (contributions[m] != null) {
+                used.add(contributions[m]);
+                usedWeights.add(config.weights() == null ? 1.0 : config.weights()[m]);
+            } else {
+                missingContributors.add(m);
+            }
+        }
+        float[] reduced = new float[length];
+        double[] w = usedWeights.stream().mapToDouble(Double::doubleValue).toArray();
+        float[] start = null;
+        if (config.previousAggregate() != null) {
+            start = java.util.Arrays.copyOfRange(config.previousAggregate(), offset, offset + length);
+        }
+        config.aggregator().aggregate(used.toArray(new float[0][]), w, length, start, reduced);
+        MemorySegment chunk = UpdateChunks.encode(config.aggregateCodec(), ChunkKind.AGGREGATE, config.runIdHash(),
+            config.round(), self, offset, reduced, 0, length);
+        // Take our own part from the bytes we send, so every member holds exactly the same values.
+        UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+        UpdateChunks.decodePayload(descriptor, aggregate, offset);
+        partReceived[self] = true;
+        for (int m = 0; m < n; m++) {
+            if (m != self) {
+                out.add(new Outgoing(m, chunk));
+            }
+        }
+        for (int m = 0; m < n; m++) {
+            contributions[m] = null;
+        }
+    }
+
+    private void finish() {
+        List<Integer> missingParts = new ArrayList<>();
+        for (int p = 0; p < n; p++) {
+            if (!partReceived[p]) {
+                missingParts.add(p);
+                int offset = config.partOffset(p);
+                java.util.Arrays.fill(aggregate, offset, offset + config.partLength(p), 0f);
+            }
+        }
+        result = new ButterflyResult(aggregate, List.copyOf(missingParts), List.copyOf(missingContributors),
+            List.copyOf(faults));
+        phase = Phase.DONE;
+    }
+
+    /**
+     * This member's contribution to a part exactly as its reducer decodes it (after compression and error
+     * feedback), for reducer verification.
+     *
+     * @param part part index
+     * @return a copy of the part's values; zeros before {@link #start}
+     */
+    public float[] sentPart(final int part) {
+        int offset = config.partOffset(part);
+        return java.util.Arrays.copyOfRange(sent, offset, offset + config.partLength(part));
+    }
+
+    /** @return the current phase */
+    public Phase phase() {
+        return phase;
+    }
+
+    /**
+     * The round's outcome.
+     *
+     * @return the result
+     * @throws CollectivesException INTERNAL before the round is {@link Phase#DONE}
+     */
+    public ButterflyResult result() {
+        if (result == null) {
+            throw CollectivesException.internal("result() in phase " + phase);
+        }
+        return result;
+    }
+}
