@@ -9,8 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code kc x NR} sliver of packed B into an {@code MR x NR} tile of C.
  *
  * <p>Shapes: {@code NR} is two vectors of {@link FloatVector#SPECIES_PREFERRED} (16 floats on
- * AVX2, 32 on AVX-512), {@code MR} is 6 rows, so the kernel keeps 12 vector accumulators, two B
- * vectors and one broadcast A value in registers (15 of AVX2's 16). Packed layouts:
+ * AVX2, 32 on AVX-512), {@code MR} is 4 rows, so the kernel keeps 8 vector accumulators (enough
+ * to cover FMA latency 4 on two FMA pipes), two B vectors and up to four broadcast A values in
+ * registers, 14 of AVX2's 16. A 6-row tile (12 accumulators, the textbook AVX2 shape) measured
+ * at half the speed: C2 hoists the broadcasts, runs out of registers and spills an accumulator to
+ * the stack, which puts a store-to-load round trip on that accumulator's dependency chain. Packed layouts:
  * <pre>
  *   packed A sliver s: ap[(s * kc + p) * MR + r] = op(A)[i0 + s*MR + r, p0 + p]   (rows past m are 0)
  *   packed B sliver s: bp[(s * kc + p) * NR + j] = op(B)[p0 + p, j0 + s*NR + j]   (cols past n are 0)
@@ -25,7 +28,7 @@ final class SgemmKernel {
     /** Floats per vector. */
     static final int LANES = SPECIES.length();
     /** Rows of a micro-tile. */
-    static final int MR = 6;
+    static final int MR = 4;
     /** Columns of a micro-tile: two vectors. */
     static final int NR = 2 * LANES;
 
@@ -40,7 +43,7 @@ final class SgemmKernel {
     }
 
     /**
-     * {@code out[6, NR] = Ap[6, kc] * Bp[kc, NR]} for one packed A sliver and one packed B sliver,
+     * {@code out[MR, NR] = Ap[MR, kc] * Bp[kc, NR]} for one packed A sliver and one packed B sliver,
      * written with row stride {@code ldOut} (C itself when alpha is 1 and beta 0, else a scratch tile).
      * Kept free of alpha, beta and C loads so that C2 inlines every Vector API call into it: a call it
      * fails to inline boxes its vectors and allocates on every iteration.
@@ -54,13 +57,9 @@ final class SgemmKernel {
         FloatVector c21 = c00;
         FloatVector c30 = c00;
         FloatVector c31 = c00;
-        FloatVector c40 = c00;
-        FloatVector c41 = c00;
-        FloatVector c50 = c00;
-        FloatVector c51 = c00;
-        int ai = aIdx;
-        int bi = bIdx;
         for (int p = 0; p < kc; p++) {
+            int bi = bIdx + p * NR;
+            int ai = aIdx + p * MR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
             FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + LANES);
             FloatVector av = FloatVector.broadcast(SPECIES, ap[ai]);
@@ -75,14 +74,6 @@ final class SgemmKernel {
             av = FloatVector.broadcast(SPECIES, ap[ai + 3]);
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(SPECIES, ap[ai + 4]);
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(SPECIES, ap[ai + 5]);
-            c50 = av.fma(b0, c50);
-            c51 = av.fma(b1, c51);
-            ai += MR;
-            bi += NR;
         }
         c00.intoArray(out, outIdx);
         c01.intoArray(out, outIdx + LANES);
@@ -95,12 +86,6 @@ final class SgemmKernel {
         o += ldOut;
         c30.intoArray(out, o);
         c31.intoArray(out, o + LANES);
-        o += ldOut;
-        c40.intoArray(out, o);
-        c41.intoArray(out, o + LANES);
-        o += ldOut;
-        c50.intoArray(out, o);
-        c51.intoArray(out, o + LANES);
     }
 
     /**
