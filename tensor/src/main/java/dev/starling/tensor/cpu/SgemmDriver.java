@@ -32,9 +32,9 @@ import java.util.function.IntConsumer;
  */
 final class SgemmDriver implements IntConsumer {
     /** Largest k block: a kc x NR sliver of B is 16 KiB at kc 256 with AVX2, half of L1. */
-    static final int KC = 256;
-    /** Largest row block: MC x KC floats of packed A is 144 KiB, well inside a 512 KiB L2. */
-    static final int MC = 144;
+    static final int KC = Integer.getInteger("kc", 256);
+    /** Packed A per worker, in floats: rows x kc of it (256 KiB) stays in half of a 512 KiB L2. */
+    static final int A_BLOCK_FLOATS = Integer.getInteger("ablock", 65536);
     /** Largest column panel: KC x NC floats of packed B is 4 MiB, shared by the team in L3. */
     static final int NC = 4096;
     /** Below this many multiply-adds the team hand-off costs more than it saves. */
@@ -102,10 +102,10 @@ final class SgemmDriver implements IntConsumer {
         long flops = (long) m * n * k;
         team = flops < PARALLEL_MIN_FLOPS ? 1 : pool.threads();
         int kBlocks = (k + KC - 1) / KC;
-        int rowSlivers = (m + MR - 1) / MR;
-        int unitCount = ceilDiv(rowSlivers, MC / MR);
-        units = Math.min(rowSlivers, ceilDiv(unitCount, team) * team);
         int maxKb = ceilDiv(k, kBlocks);
+        int rowSlivers = (m + MR - 1) / MR;
+        int unitCount = ceilDiv(rowSlivers, Math.max(1, A_BLOCK_FLOATS / (maxKb * MR)));
+        units = Math.min(rowSlivers, ceilDiv(unitCount, team) * team);
         int maxUnitRows = ceilDiv(rowSlivers, units) * MR;
         int maxNb = Math.min(n, NC);
         ensureCapacity(maxUnitRows * maxKb, ceilDiv(maxNb, NR) * NR * maxKb);

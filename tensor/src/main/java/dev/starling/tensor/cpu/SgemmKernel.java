@@ -135,34 +135,44 @@ final class SgemmKernel {
     @SuppressWarnings("checkstyle:ParameterNumber")
     static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
         int slivers = (rows + MR - 1) / MR;
+        if (transA) {
+            // op(A)[i, p] = a[p * lda + i]: walk each stored row of A once, sequentially, and scatter
+            // MR-float pieces to the slivers (reading it sliver by sliver would stride by lda per float).
+            int full = rows / MR;
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (p0 + p) * lda + i0;
+                int dst = p * MR;
+                for (int s = 0; s < full; s++) {
+                    int d = dst + s * kc * MR;
+                    int x = src + s * MR;
+                    ap[d] = a[x];
+                    ap[d + 1] = a[x + 1];
+                    ap[d + 2] = a[x + 2];
+                    ap[d + 3] = a[x + 3];
+                }
+                if (full < slivers) {
+                    int d = dst + full * kc * MR;
+                    for (int r = 0; r < MR; r++) {
+                        ap[d + r] = full * MR + r < rows ? a[src + full * MR + r] : 0f;
+                    }
+                }
+            }
+            return;
+        }
         for (int s = 0; s < slivers; s++) {
             int base = s * kc * MR;
             int r0 = i0 + s * MR;
             int valid = Math.min(MR, rows - s * MR);
-            if (transA) {
-                // op(A)[i, p] = a[p * lda + i]: each p reads up to MR contiguous floats.
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + r0;
-                    int dst = base + p * MR;
-                    for (int r = 0; r < valid; r++) {
-                        ap[dst + r] = a[src + r];
+            // op(A)[i, p] = a[i * lda + p]: read each row sequentially, write with stride MR.
+            for (int r = 0; r < MR; r++) {
+                if (r < valid) {
+                    int src = aOff + (r0 + r) * lda + p0;
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = a[src + p];
                     }
-                    for (int r = valid; r < MR; r++) {
-                        ap[dst + r] = 0f;
-                    }
-                }
-            } else {
-                // op(A)[i, p] = a[i * lda + p]: read each row sequentially, write with stride MR.
-                for (int r = 0; r < MR; r++) {
-                    if (r < valid) {
-                        int src = aOff + (r0 + r) * lda + p0;
-                        for (int p = 0; p < kc; p++) {
-                            ap[base + p * MR + r] = a[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            ap[base + p * MR + r] = 0f;
-                        }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = 0f;
                     }
                 }
             }
