@@ -51,10 +51,12 @@ public final class Gemm {
             }
         }
     }
+
     /**
      * The fast entry point every layer calls, split across {@code pool}'s threads. Same contract
-     * and parameter order as {@link #reference}, with the worker team first. Until the Vector API
-     * kernel lands this splits C's rows into blocks and runs the reference on each.
+     * and parameter order as {@link #reference}, with the worker team first. Runs the packed,
+     * cache-blocked Vector API kernel ({@link SgemmDriver}, {@link SgemmKernel}); a steady-state call
+     * allocates nothing (the packing buffers are kept with {@code pool} and grow to the largest call).
      *
      * @param pool   the worker team; its owner thread is the caller
      * @param transA whether A is stored as {@code [k,m]}
@@ -73,18 +75,24 @@ public final class Gemm {
      * @param c      C's storage
      * @param cOff   C's first element
      * @param ldc    C's row stride
+     * @throws ArrayIndexOutOfBoundsException if an operand does not fit in its array
      */
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void sgemm(ParallelFor pool, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
-        int blocks = Math.min(m, pool.threads() * 4);
-        pool.run(blocks, blk -> {
-            int from = (int) ((long) m * blk / blocks);
-            int to = (int) ((long) m * (blk + 1) / blocks);
-            int rowA = transA ? from : from * lda;
-            reference(transA, transB, to - from, n, k, alpha, a, aOff + rowA, lda, b, bOff, ldb,
-                    beta, c, cOff + from * ldc, ldc);
-        });
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k <= 0) {
+            reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        SgemmDriver driver = pool.sgemmDriver;
+        if (driver == null) {
+            driver = new SgemmDriver(pool);
+            pool.sgemmDriver = driver;
+        }
+        driver.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 }
