@@ -8,6 +8,6 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one final JSON line on stdout.",
-        subcommands = {})
+        subcommands = {BenchTrainCommand.class})
 public final class BenchCommand {
 }
