@@ -8,6 +8,6 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one final JSON line on stdout.",
-        subcommands = {BenchGemmCommand.class})
+        subcommands = {BenchTrainCommand.class, BenchGemmCommand.class})
 public final class BenchCommand {
 }

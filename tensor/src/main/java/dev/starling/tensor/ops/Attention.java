@@ -1,0 +1,286 @@
+package dev.starling.tensor.ops;
+
+import dev.starling.tensor.cpu.ParallelFor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused causal self-attention, {@code qkv (B,T,3C) -> y (B,T,C)} with {@code NH} heads of size
+ * {@code hd = C/NH}; q, k and v are the three C-wide thirds of each qkv row and head {@code h} uses
+ * columns {@code [h*hd, (h+1)*hd)} of each third.
+ *
+ * <p>Memory-efficient: no {@code T x T} matrix is kept. Forward saves only the row log-sum-exp
+ * {@code lse (B,NH,T)}; backward recomputes each row of probabilities from q, k and the saved
+ * {@code lse}, using one {@code T}-long row of scratch per (b,h) task. Work is split over
+ * {@code B*NH} (batch, head) tasks; each writes only its own head's columns, so threads never
+ * share an output element. Thread: the pool's owner thread.
+ */
+public final class Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private Attention() {
+    }
+
+    /**
+     * The scratch length that {@link #forward} and {@link #backward} need.
+     *
+     * @param b  batch
+     * @param t  sequence length
+     * @param nh heads
+     * @return floats of scratch
+     */
+    public static int scratchSize(int b, int t, int nh) {
+        return b * nh * t;
+    }
+
+    /**
+     * Forward.
+     *
+     * @param pool    the worker team
+     * @param y       output (B,T,C) at yOff
+     * @param yOff    offset of y
+     * @param lse     saved log-sum-exp (B,NH,T) at lseOff
+     * @param lseOff  offset of lse
+     * @param qkv     input (B,T,3C) at qkvOff
+     * @param qkvOff  offset of qkv
+     * @param scratch at least {@link #scratchSize} floats
+     * @param b       batch
+     * @param t       sequence length
+     * @param c       channels
+     * @param nh      heads
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void forward(ParallelFor pool, float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
+                               float[] scratch, int b, int t, int c, int nh) {
+        pool.run(b * nh, task -> forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh));
+    }
+
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void forwardHead(float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
+                                    float[] scratch, int task, int t, int c, int nh) {
+        int bi = task / nh;
+        int h = task % nh;
+        int hd = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int row = 3 * c;
+        int base = qkvOff + bi * t * row;
+        int sOff = task * t;
+        for (int i = 0; i < t; i++) {
+            int q = base + i * row + h * hd;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j <= i; j++) {
+                float s = dot(qkv, q, qkv, base + j * row + c + h * hd, hd) * scale;
+                scratch[sOff + j] = s;
+                max = Math.max(max, s);
+            }
+            float sum = 0f;
+            for (int j = 0; j <= i; j++) {
+                float p = (float) Math.exp(scratch[sOff + j] - max);
+                scratch[sOff + j] = p;
+                sum += p;
+            }
+            int yo = yOff + (bi * t + i) * c + h * hd;
+            java.util.Arrays.fill(y, yo, yo + hd, 0f);
+            float inv = 1f / sum;
+            for (int j = 0; j <= i; j++) {
+                axpy(scratch[sOff + j] * inv, qkv, base + j * row + 2 * c + h * hd, y, yo, hd);
+            }
+            lse[lseOff + task * t + i] = max + (float) Math.log(sum);
+        }
+    }
+
+    /**
+     * Backward: overwrites {@code dqkv} (B,T,3C) with the gradient of q, k and v.
+     *
+     * @param pool    the worker team
+     * @param dqkv    output gradient of qkv at dqkvOff (overwritten)
+     * @param dqkvOff its offset
+     * @param dy      gradient of y (B,T,C) at dyOff
+     * @param dyOff   its offset
+     * @param y       the forward output at yOff
+     * @param yOff    its offset
+     * @param lse     the saved log-sum-exp at lseOff
+     * @param lseOff  its offset
+     * @param qkv     the forward input at qkvOff
+     * @param qkvOff  its offset
+     * @param scratch at least {@link #scratchSize} floats
+     * @param b       batch
+     * @param t       sequence length
+     * @param c       channels
+     * @param nh      heads
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void backward(ParallelFor pool, float[] dqkv, int dqkvOff, float[] dy, int dyOff,
+                                float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
+                                float[] scratch, int b, int t, int c, int nh) {
+        pool.run(b * nh, task -> backwardHead(dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff,
+                scratch, task, t, c, nh));
+    }
+
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void backwardHead(float[] dqkv, int dqkvOff, float[] dy, int dyOff, float[] y, int yOff,
+                                     float[] lse, int lseOff, float[] qkv, int qkvOff, float[] scratch,
+                                     int task, int t, int c, int nh) {
+        int bi = task / nh;
+        int h = task % nh;
+        int hd = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int row = 3 * c;
+        int base = qkvOff + bi * t * row;
+        int dbase = dqkvOff + bi * t * row;
+        int sOff = task * t;
+        for (int i = 0; i < t; i++) {
+            int d = dbase + i * row + h * hd;
+            java.util.Arrays.fill(dqkv, d, d + hd, 0f);
+            java.util.Arrays.fill(dqkv, d + c, d + c + hd, 0f);
+            java.util.Arrays.fill(dqkv, d + 2 * c, d + 2 * c + hd, 0f);
+        }
+        for (int i = 0; i < t; i++) {
+            int q = base + i * row + h * hd;
+            int dyo = dyOff + (bi * t + i) * c + h * hd;
+            float rowLse = lse[lseOff + task * t + i];
+            float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
+            int dq = dbase + i * row + h * hd;
+            for (int j = 0; j <= i; j++) {
+                int k = base + j * row + c + h * hd;
+                float p = (float) Math.exp(dot(qkv, q, qkv, k, hd) * scale - rowLse);
+                float dp = dot(dy, dyo, qkv, k + c, hd);
+                float ds = p * (dp - dDotY) * scale;
+                axpy(ds, qkv, k, dqkv, dq, hd);
+                axpy(ds, qkv, q, dqkv, dbase + j * row + c + h * hd, hd);
+                axpy(p, dy, dyo, dqkv, dbase + j * row + 2 * c + h * hd, hd);
+            }
+        }
+    }
+
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float sum = 0f;
+        int upper = S.loopBound(n);
+        if (upper > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < upper; i += S.length()) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    private static void axpy(float alpha, float[] x, int xOff, float[] yv, int yo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, yv, yo + i)).intoArray(yv, yo + i);
+        }
+        for (; i < n; i++) {
+            yv[yo + i] += alpha * x[xOff + i];
+        }
+    }
+
+    /**
+     * Scalar reference forward that materialises the full {@code (T,T)} probability matrix per
+     * head (as llm.c's CPU code does); offsets zero.
+     *
+     * @param y   output (B,T,C)
+     * @param att probabilities (B,NH,T,T), written
+     * @param qkv input (B,T,3C)
+     * @param b   batch
+     * @param t   sequence length
+     * @param c   channels
+     * @param nh  heads
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void forwardReference(float[] y, float[] att, float[] qkv, int b, int t, int c, int nh) {
+        int hd = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nh; h++) {
+                for (int i = 0; i < t; i++) {
+                    int a = ((bi * nh + h) * t + i) * t;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= i; j++) {
+                        float s = 0f;
+                        for (int e = 0; e < hd; e++) {
+                            s += qkv[(bi * t + i) * 3 * c + h * hd + e] * qkv[(bi * t + j) * 3 * c + c + h * hd + e];
+                        }
+                        att[a + j] = s * scale;
+                        max = Math.max(max, s * scale);
+                    }
+                    float sum = 0f;
+                    for (int j = 0; j < t; j++) {
+                        att[a + j] = j <= i ? (float) Math.exp(att[a + j] - max) : 0f;
+                        sum += att[a + j];
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        att[a + j] /= sum;
+                    }
+                    for (int e = 0; e < hd; e++) {
+                        float acc = 0f;
+                        for (int j = 0; j <= i; j++) {
+                            acc += att[a + j] * qkv[(bi * t + j) * 3 * c + 2 * c + h * hd + e];
+                        }
+                        y[(bi * t + i) * c + h * hd + e] = acc;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Scalar reference backward over the materialised probabilities from {@link #forwardReference};
+     * overwrites dqkv; offsets zero.
+     *
+     * @param dqkv gradient of qkv (B,T,3C), overwritten
+     * @param dy   gradient of y (B,T,C)
+     * @param att  probabilities (B,NH,T,T)
+     * @param qkv  forward input
+     * @param b    batch
+     * @param t    sequence length
+     * @param c    channels
+     * @param nh   heads
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void backwardReference(float[] dqkv, float[] dy, float[] att, float[] qkv,
+                                         int b, int t, int c, int nh) {
+        int hd = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        java.util.Arrays.fill(dqkv, 0, b * t * 3 * c, 0f);
+        float[] datt = new float[t];
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nh; h++) {
+                for (int i = 0; i < t; i++) {
+                    int a = ((bi * nh + h) * t + i) * t;
+                    int dyo = (bi * t + i) * c + h * hd;
+                    for (int j = 0; j <= i; j++) {
+                        int v = (bi * t + j) * 3 * c + 2 * c + h * hd;
+                        float s = 0f;
+                        for (int e = 0; e < hd; e++) {
+                            s += dy[dyo + e] * qkv[v + e];
+                            dqkv[v + e] += att[a + j] * dy[dyo + e];
+                        }
+                        datt[j] = s;
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        float dpre = 0f;
+                        for (int m = 0; m <= i; m++) {
+                            float ind = j == m ? 1f : 0f;
+                            dpre += att[a + m] * (ind - att[a + j]) * datt[m];
+                        }
+                        int q = (bi * t + i) * 3 * c + h * hd;
+                        int k = (bi * t + j) * 3 * c + c + h * hd;
+                        for (int e = 0; e < hd; e++) {
+                            dqkv[q + e] += qkv[k + e] * dpre * scale;
+                            dqkv[k + e] += qkv[q + e] * dpre * scale;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

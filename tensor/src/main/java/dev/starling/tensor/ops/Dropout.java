@@ -1,0 +1,58 @@
+package dev.starling.tensor.ops;
+
+import dev.starling.tensor.cpu.ParallelFor;
+
+/**
+ * Inverted dropout with a counter-based mask: element {@code i} is kept iff
+ * {@code hash(seed, i) >= p}, and kept values are scaled by {@code 1/(1-p)}. Because the mask is
+ * a pure function of {@code (seed, i)}, forward saves nothing and backward is the same call on
+ * the gradient with the same seed. Deterministic for a seed, whatever the thread count.
+ * Thread: the pool's owner thread.
+ */
+public final class Dropout {
+    private static final int BLOCK = 4096;
+
+    private Dropout() {
+    }
+
+    /**
+     * Applies the mask in place (forward on activations, backward on their gradient).
+     *
+     * @param pool the worker team
+     * @param x    the array
+     * @param off  first element
+     * @param n    element count
+     * @param p    drop probability in {@code [0,1)}; 0 leaves x unchanged
+     * @param seed the mask's seed (use a fresh one per step and per site)
+     */
+    public static void apply(ParallelFor pool, float[] x, int off, int n, float p, long seed) {
+        if (p <= 0f) {
+            return;
+        }
+        float scale = 1f / (1f - p);
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        pool.run(blocks, k -> {
+            int to = Math.min(n, (k + 1) * BLOCK);
+            for (int i = k * BLOCK; i < to; i++) {
+                x[off + i] = keep(seed, i, p) ? x[off + i] * scale : 0f;
+            }
+        });
+    }
+
+    /**
+     * Whether element {@code i} survives.
+     *
+     * @param seed the mask's seed
+     * @param i    the element index
+     * @param p    drop probability
+     * @return true if kept
+     */
+    public static boolean keep(long seed, long i, float p) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        double u = (z >>> 11) * 0x1.0p-53;
+        return u >= p;
+    }
+}
