@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.starling.p2p.pubsub.pb.GossipsubProto;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -39,6 +40,16 @@ class GossipsubCodecTest {
         assertEquals(60, back.control().prune().get(0).backoffSeconds());
         assertArrayEquals(new byte[] {7}, back.control().prune().get(0).peers().get(0).peerId());
         assertEquals(rpc.control().idontwant(), back.control().idontwant());
+    }
+
+    @Test
+    void shouldAgreeByteForByteWithProtocGeneratedCode() throws Exception {
+        byte[] bytes = GossipsubCodec.encode(sample());
+        GossipsubProto.RPC generated = GossipsubProto.RPC.parseFrom(bytes);
+        assertEquals(2, generated.getSubscriptionsCount());
+        assertEquals("topic", generated.getPublish(0).getTopic());
+        assertEquals(60, generated.getControl().getPrune(0).getBackoff());
+        assertArrayEquals(bytes, generated.toByteArray(), "same bytes as protoc's encoder");
     }
 
     @Test
