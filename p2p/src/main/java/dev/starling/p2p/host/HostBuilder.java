@@ -6,6 +6,7 @@ import dev.starling.p2p.core.Transport;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.transport.memory.MemoryNetwork;
 import dev.starling.p2p.transport.memory.MemoryTransport;
+import dev.starling.p2p.transport.tcp.TcpTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -60,6 +61,16 @@ public final class HostBuilder {
      */
     public HostBuilder memoryTransport(MemoryNetwork network) {
         transports.add((key, loops) -> new MemoryTransport(network, key, loops));
+        return this;
+    }
+
+    /**
+     * Adds TCP with Noise and yamux.
+     *
+     * @return this
+     */
+    public HostBuilder tcpTransport() {
+        transports.add(TcpTransport::new);
         return this;
     }
 

@@ -97,6 +97,25 @@ public abstract class StreamBase implements Stream {
      * @param factory    the protocol handler
      */
     public void attach(String protocolId, ProtocolHandler factory) {
+        attach(protocolId, factory, null);
+    }
+
+    /**
+     * Attaches the protocol handler after negotiation; {@code leftover} (bytes that followed the negotiation,
+     * owned by this stream from now on) is delivered first.
+     *
+     * @param protocolId the negotiated protocol id
+     * @param factory    the protocol handler
+     * @param leftover   bytes to deliver before anything else, or null
+     */
+    public void attach(String protocolId, ProtocolHandler factory, ByteBuf leftover) {
+        if (leftover != null) {
+            if (leftover.isReadable() && !finished) {
+                inbound.addFirst(leftover);
+            } else {
+                leftover.release();
+            }
+        }
         this.protocol = protocolId;
         try {
             this.handler = factory.onStream(this);
