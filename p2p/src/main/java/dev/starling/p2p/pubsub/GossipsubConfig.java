@@ -103,6 +103,19 @@ public record GossipsubConfig(int d, int dLo, int dHi, int dLazy, int dScore, in
                 opportunisticGraftPeers, graftFloodThreshold, maxMessageSize);
     }
 
+    /**
+     * Returns a copy with another heartbeat interval.
+     *
+     * @param interval the interval
+     * @return the copy
+     */
+    public GossipsubConfig withHeartbeatInterval(Duration interval) {
+        return new GossipsubConfig(d, dLo, dHi, dLazy, dScore, dOut, interval, fanoutTtl, mcacheLen,
+                mcacheGossip, seenTtl, pruneBackoff, unsubscribeBackoff, gossipFactor, floodPublish, maxIHaveLength,
+                maxIHaveMessages, iwantFollowupTime, gossipRetransmission, prunePeers, opportunisticGraftTicks,
+                opportunisticGraftPeers, graftFloodThreshold, maxMessageSize);
+    }
+
     private static boolean positive(Duration value) {
         return value != null && !value.isNegative() && !value.isZero();
     }
