@@ -87,7 +87,7 @@ public final class DhtServer {
                     closer(key, from), List.of()));
             case GET_VALUE -> {
                 DhtMessage.Record record = records.get(key, nowNanos)
-                        .map(r -> new DhtMessage.Record(r.key(), r.value(), "")).orElse(null);
+                        .map(r -> new DhtMessage.Record(r.key(), r.value(), r.timeReceived())).orElse(null);
                 yield Optional.of(new DhtMessage(DhtMessage.Type.GET_VALUE, key, record, closer(key, from),
                         List.of()));
             }
@@ -96,7 +96,7 @@ public final class DhtServer {
                 if (r == null || !Arrays.equals(r.key(), key)) {
                     yield Optional.empty();
                 }
-                RecordStore.PutResult result = records.put(key, r.value(), nowNanos);
+                RecordStore.PutResult result = records.put(key, r.value(), r.timeReceived(), nowNanos);
                 yield result == RecordStore.PutResult.STORED || result == RecordStore.PutResult.OLDER
                         ? Optional.of(request) : Optional.empty();
             }

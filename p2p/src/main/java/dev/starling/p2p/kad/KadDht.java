@@ -246,10 +246,12 @@ public final class KadDht implements AutoCloseable {
      */
     public CompletableFuture<Integer> putValue(byte[] key, byte[] value) {
         return onOwner(() -> {
-            if (server.records().put(key, value, clock.getAsLong()) == RecordStore.PutResult.INVALID) {
+            String wallTime = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+            if (server.records().put(key, value, wallTime, clock.getAsLong()) == RecordStore.PutResult.INVALID) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException("record rejected by validator"));
             }
-            DhtMessage put = new DhtMessage(DhtMessage.Type.PUT_VALUE, key, new DhtMessage.Record(key, value, ""),
+            DhtMessage put = new DhtMessage(DhtMessage.Type.PUT_VALUE, key,
+                    new DhtMessage.Record(key, value, wallTime),
                     List.of(), List.of());
             return run(newQuery(DhtMessage.Type.PUT_VALUE, key)).thenCompose(q -> sendAll(q.closest(), put));
         });

@@ -34,8 +34,9 @@ public final class RecordStore {
      * @param key             the record key
      * @param value           the value
      * @param receivedAtNanos when we stored it (owner clock)
+     * @param timeReceived    the RFC 3339 wall-clock time the putter gave, or empty
      */
-    public record StoredRecord(byte[] key, byte[] value, long receivedAtNanos) {
+    public record StoredRecord(byte[] key, byte[] value, long receivedAtNanos, String timeReceived) {
     }
 
     private final Map<String, RecordValidator> validators = new HashMap<>();
@@ -131,6 +132,19 @@ public final class RecordStore {
      * @return the outcome
      */
     public PutResult put(byte[] key, byte[] value, long nowNanos) {
+        return put(key, value, "", nowNanos);
+    }
+
+    /**
+     * Stores a record with the wall-clock time it carries (echoed in GET_VALUE answers; js-libp2p requires it).
+     *
+     * @param key          the key
+     * @param value        the value
+     * @param timeReceived RFC 3339 time, or empty
+     * @param nowNanos     the time
+     * @return the outcome
+     */
+    public PutResult put(byte[] key, byte[] value, String timeReceived, long nowNanos) {
         if (!isValid(key, value)) {
             return PutResult.INVALID;
         }
@@ -146,7 +160,7 @@ public final class RecordStore {
                 return PutResult.FULL;
             }
         }
-        records.put(k, new StoredRecord(key.clone(), value.clone(), nowNanos));
+        records.put(k, new StoredRecord(key.clone(), value.clone(), nowNanos, timeReceived));
         return PutResult.STORED;
     }
 
