@@ -1,0 +1,352 @@
+package dev.starling.p2p.kad;
+
+import dev.starling.p2p.core.Connection;
+import dev.starling.p2p.core.ConnectionListener;
+import dev.starling.p2p.core.Host;
+import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.P2pException;
+import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.core.Stream;
+import dev.starling.p2p.core.StreamHandler;
+import dev.starling.p2p.pubsub.LengthPrefixedFrames;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kademlia DHT service on a {@link Host} ({@code /ipfs/kad/1.0.0}, uvarint-length-prefixed {@code Message}
+ * protobufs). In server mode it answers requests (several per stream) from a {@link DhtServer}; in both modes it runs
+ * {@link DhtQuery} lookups, opening one stream per request like js-libp2p. Every connection is probed with a
+ * FIND_NODE for our own key; a peer that answers is a DHT server and goes into the routing table (with the dialed
+ * address when we dialed it; addresses of inbound peers await identify).
+ *
+ * <p>Threads: all DHT state belongs to the owner executor; stream callbacks post to it; public methods may be called
+ * from any thread and return futures. Query timeouts are scheduled on the owner. A malformed message resets its
+ * stream and fails that request only.
+ */
+public final class KadDht implements AutoCloseable {
+    /** The protocol id. */
+    public static final String PROTOCOL = "/ipfs/kad/1.0.0";
+    private static final Logger LOG = LoggerFactory.getLogger(KadDht.class);
+
+    private final Host host;
+    private final KadConfig config;
+    private final DhtCodec codec;
+    private final DhtCodec.Limits limits;
+    private final EventExecutor owner;
+    private final LongSupplier clock;
+    private final DhtServer server;
+    private final ConnectionListener listener;
+
+    /**
+     * Starts the service.
+     *
+     * @param host   the host
+     * @param config DHT parameters (mode decides whether we serve)
+     * @param limits caps on received messages
+     * @param owner  the owner executor (not shut down by {@link #close})
+     * @param clock  monotonic nanos, read on the owner thread
+     */
+    public KadDht(Host host, KadConfig config, DhtCodec.Limits limits, EventExecutor owner, LongSupplier clock) {
+        this.host = host;
+        this.config = config;
+        this.limits = limits;
+        this.codec = new DhtCodec(limits);
+        this.owner = owner;
+        this.clock = clock;
+        this.server = new DhtServer(config, KadPeer.of(host.peerId(), List.of()));
+        if (config.mode() == KadConfig.Mode.SERVER) {
+            host.setHandler(PROTOCOL, this::serve);
+        }
+        this.listener = new ConnectionListener() {
+            @Override
+            public void onConnected(Connection connection) {
+                List<byte[]> addrs = connection.isInitiator()
+                        ? List.of(connection.remoteAddress().withoutPeerId().toBytes()) : List.of();
+                KadPeer peer = KadPeer.of(connection.remotePeer(), addrs);
+                owner.execute(() -> probe(peer));
+            }
+        };
+        host.addConnectionListener(listener);
+    }
+
+    private void probe(KadPeer peer) {
+        request(peer, DhtMessage.request(DhtMessage.Type.FIND_NODE, host.peerId().bytes()))
+                .whenComplete((answer, error) -> owner.execute(() -> {
+                    if (error == null) {
+                        server.table().update(peer);
+                    }
+                }));
+    }
+
+    /** Serves inbound requests on one stream, answering each in order. */
+    private StreamHandler serve(Stream stream) {
+        LengthPrefixedFrames frames = new LengthPrefixedFrames(limits.maxMessageSize());
+        PeerId from = stream.remotePeer();
+        return new StreamHandler() {
+            @Override
+            public void onData(Stream s, ByteBuf data) {
+                try {
+                    for (byte[] frame : frames.offer(data)) {
+                        DhtMessage request = codec.decode(frame);
+                        owner.execute(() -> server.handle(from, request, clock.getAsLong()).ifPresent(answer ->
+                                s.write(LengthPrefixedFrames.frame(DhtCodec.encode(answer)))));
+                    }
+                } catch (DhtWireException | P2pException e) {
+                    LOG.info("kad: bad request from {}: {}", from, e.getMessage());
+                    s.reset();
+                }
+            }
+
+            @Override
+            public void onRemoteClosed(Stream s) {
+                owner.execute(s::closeWrite);
+            }
+
+            @Override
+            public void onClosed(Stream s, boolean reset) {
+                frames.release();
+            }
+        };
+    }
+
+    /** Sends one request on a fresh stream; completes with the answer (or null for ADD_PROVIDER). Any thread. */
+    private CompletableFuture<DhtMessage> request(KadPeer peer, DhtMessage request) {
+        CompletableFuture<DhtMessage> answer = new CompletableFuture<>();
+        boolean expectsAnswer = request.type() != DhtMessage.Type.ADD_PROVIDER;
+        connect(peer).thenCompose(c -> c.newStream(List.of(PROTOCOL), s -> responseReader(answer)))
+                .whenComplete((stream, error) -> {
+                    if (error != null) {
+                        answer.completeExceptionally(error);
+                        return;
+                    }
+                    stream.write(LengthPrefixedFrames.frame(DhtCodec.encode(request)));
+                    stream.closeWrite();
+                    if (expectsAnswer) {
+                        answer.whenComplete((a, e) -> stream.reset());
+                    } else {
+                        answer.complete(null);
+                    }
+                });
+        return answer;
+    }
+
+    private CompletableFuture<Connection> connect(KadPeer peer) {
+        Optional<Connection> existing = host.connection(peer.id());
+        if (existing.isPresent()) {
+            return CompletableFuture.completedFuture(existing.get());
+        }
+        if (peer.addrs().isEmpty()) {
+            return CompletableFuture.failedFuture(P2pException.closed("no address for " + peer.id()));
+        }
+        try {
+            return host.dial(Multiaddr.fromBytes(peer.addrs().get(0)).withPeerId(peer.id()));
+        } catch (P2pException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private StreamHandler responseReader(CompletableFuture<DhtMessage> answer) {
+        LengthPrefixedFrames frames = new LengthPrefixedFrames(limits.maxMessageSize());
+        return new StreamHandler() {
+            @Override
+            public void onData(Stream s, ByteBuf data) {
+                try {
+                    List<byte[]> got = frames.offer(data);
+                    if (!got.isEmpty()) {
+                        answer.complete(codec.decode(got.get(0)));
+                    }
+                } catch (DhtWireException | P2pException e) {
+                    answer.completeExceptionally(e);
+                }
+            }
+
+            @Override
+            public void onClosed(Stream s, boolean reset) {
+                frames.release();
+                answer.completeExceptionally(P2pException.closed("stream closed without an answer"));
+            }
+        };
+    }
+
+    /** Runs a query to completion on the owner thread. */
+    private CompletableFuture<DhtQuery> run(DhtQuery q) {
+        CompletableFuture<DhtQuery> done = new CompletableFuture<>();
+        owner.execute(() -> pump(q, done));
+        return done;
+    }
+
+    private void pump(DhtQuery q, CompletableFuture<DhtQuery> done) {
+        if (done.isDone()) {
+            return;
+        }
+        ClosestPeersLookup.Step step = q.next(clock.getAsLong());
+        if (step instanceof ClosestPeersLookup.Done) {
+            done.complete(q);
+            return;
+        }
+        if (step instanceof ClosestPeersLookup.Query query) {
+            for (KadPeer peer : query.peers()) {
+                request(peer, q.request()).whenComplete((answer, error) -> owner.execute(() -> {
+                    if (error != null) {
+                        q.onFailure(peer.id());
+                        server.table().remove(peer.id());
+                    } else {
+                        q.onResponse(peer.id(), answer);
+                        server.table().update(peer);
+                    }
+                    pump(q, done);
+                }));
+            }
+            owner.schedule(() -> pump(q, done), config.queryTimeout().toNanos() + 1, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private DhtQuery newQuery(DhtMessage.Type type, byte[] key) {
+        return new DhtQuery(type, key, server.table().closest(KadKey.of(key), config.k()), config, server.records());
+    }
+
+    private <T> CompletableFuture<T> onOwner(Supplier<CompletableFuture<T>> task) {
+        return CompletableFuture.supplyAsync(task, owner).thenCompose(f -> f);
+    }
+
+    /**
+     * Looks up the k peers closest to a key.
+     *
+     * @param key the raw key
+     * @return the closest peers that answered, closest first
+     */
+    public CompletableFuture<List<KadPeer>> findClosestPeers(byte[] key) {
+        return onOwner(() -> run(newQuery(DhtMessage.Type.FIND_NODE, key)).thenApply(DhtQuery::closest));
+    }
+
+    /**
+     * Refreshes the routing table with a lookup of our own id.
+     *
+     * @return completes with the routing table size
+     */
+    public CompletableFuture<Integer> bootstrap() {
+        return findClosestPeers(host.peerId().bytes()).thenApplyAsync(c -> server.table().size(), owner);
+    }
+
+    /**
+     * Stores a record locally (validated) and at the k closest peers.
+     *
+     * @param key   the record key, e.g. {@code /pk/...}
+     * @param value the value
+     * @return completes with how many remote peers accepted it; fails with IllegalArgumentException when invalid
+     */
+    public CompletableFuture<Integer> putValue(byte[] key, byte[] value) {
+        return onOwner(() -> {
+            String wallTime = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+            if (server.records().put(key, value, wallTime, clock.getAsLong()) == RecordStore.PutResult.INVALID) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException("record rejected by validator"));
+            }
+            DhtMessage put = new DhtMessage(DhtMessage.Type.PUT_VALUE, key,
+                    new DhtMessage.Record(key, value, wallTime),
+                    List.of(), List.of());
+            return run(newQuery(DhtMessage.Type.PUT_VALUE, key)).thenCompose(q -> sendAll(q.closest(), put));
+        });
+    }
+
+    /**
+     * Finds the best record for a key (local or remote, by the namespace's selector).
+     *
+     * @param key the record key
+     * @return the value, or empty when nobody has a valid one
+     */
+    public CompletableFuture<Optional<byte[]>> getValue(byte[] key) {
+        return onOwner(() -> run(newQuery(DhtMessage.Type.GET_VALUE, key)).thenApplyAsync(q -> {
+            List<byte[]> values = new ArrayList<>();
+            server.records().get(key, clock.getAsLong()).ifPresent(r -> values.add(r.value()));
+            if (q.bestValue() != null) {
+                values.add(q.bestValue());
+            }
+            return values.isEmpty() ? Optional.empty() : Optional.of(values.get(server.records().select(key, values)));
+        }, owner));
+    }
+
+    /**
+     * Announces that we provide a key, to the k closest peers.
+     *
+     * @param key the provided key (a CID's multihash)
+     * @return completes with how many peers were sent the record
+     */
+    public CompletableFuture<Integer> provide(byte[] key) {
+        return onOwner(() -> {
+            List<byte[]> addrs = new ArrayList<>();
+            for (Multiaddr a : host.listenAddresses()) {
+                addrs.add(a.toBytes());
+            }
+            KadPeer self = KadPeer.of(host.peerId(), addrs);
+            server.providers().add(key, self, clock.getAsLong());
+            DhtMessage add = new DhtMessage(DhtMessage.Type.ADD_PROVIDER, key, null, List.of(),
+                    List.of(DhtMessage.Peer.of(self, 0)));
+            return run(newQuery(DhtMessage.Type.ADD_PROVIDER, key)).thenCompose(q -> sendAll(q.closest(), add));
+        });
+    }
+
+    /**
+     * Finds providers of a key (local and remote).
+     *
+     * @param key the key
+     * @return the providers
+     */
+    public CompletableFuture<List<KadPeer>> findProviders(byte[] key) {
+        return onOwner(() -> run(newQuery(DhtMessage.Type.GET_PROVIDERS, key)).thenApplyAsync(q -> {
+            List<KadPeer> out = new ArrayList<>(server.providers().get(key, clock.getAsLong()));
+            for (KadPeer p : q.providers()) {
+                if (!out.contains(p)) {
+                    out.add(p);
+                }
+            }
+            return out;
+        }, owner));
+    }
+
+    private CompletableFuture<Integer> sendAll(List<KadPeer> peers, DhtMessage message) {
+        List<CompletableFuture<Boolean>> sends = new ArrayList<>();
+        for (KadPeer p : peers) {
+            sends.add(request(p, message).handle((a, e) -> e == null));
+        }
+        return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+                .thenApply(v -> (int) sends.stream().filter(CompletableFuture::join).count());
+    }
+
+    /**
+     * Registers a record namespace.
+     *
+     * @param namespace e.g. {@code starling}
+     * @param validator validator and selector
+     * @return completes when installed
+     */
+    public CompletableFuture<Void> addValidator(String namespace, RecordValidator validator) {
+        return CompletableFuture.runAsync(() -> server.records().addValidator(namespace, validator), owner);
+    }
+
+    /**
+     * Returns the routing table size.
+     *
+     * @return completes with the size
+     */
+    public CompletableFuture<Integer> routingTableSize() {
+        return CompletableFuture.supplyAsync(() -> server.table().size(), owner);
+    }
+
+    /** Unregisters from the host. Does not close the host or the owner. */
+    @Override
+    public void close() {
+        host.removeConnectionListener(listener);
+        if (config.mode() == KadConfig.Mode.SERVER) {
+            host.removeHandler(PROTOCOL);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.starling.p2p.mux;
+
+import dev.starling.p2p.core.InboundRouter;
+import dev.starling.p2p.core.P2pException;
+import dev.starling.p2p.core.ProtocolHandler;
+import dev.starling.p2p.core.Stream;
+import dev.starling.p2p.core.StreamHandler;
+import dev.starling.p2p.multistream.MultistreamNegotiator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The temporary handler of a new muxed stream: runs multistream-select on it, then attaches the protocol's
+ * handler with the leftover bytes. Runs on the stream's owner thread. A failure resets the stream and, for
+ * an outbound stream, fails its future.
+ */
+public final class NegotiatingHandler implements StreamHandler {
+    private final MultistreamNegotiator negotiator;
+    private final InboundRouter router;
+    private final ProtocolHandler outboundHandler;
+    private final CompletableFuture<Stream> outboundResult;
+    private boolean done;
+
+    private NegotiatingHandler(MultistreamNegotiator negotiator, InboundRouter router, ProtocolHandler handler,
+                               CompletableFuture<Stream> result) {
+        this.negotiator = negotiator;
+        this.router = router;
+        this.outboundHandler = handler;
+        this.outboundResult = result;
+    }
+
+    /**
+     * Starts negotiation on an inbound stream (we answer).
+     *
+     * @param stream the new stream, not yet attached
+     * @param router finds handlers for proposed ids
+     * @param alloc  allocator
+     */
+    public static void inbound(StreamBase stream, InboundRouter router, ByteBufAllocator alloc) {
+        MultistreamNegotiator n = MultistreamNegotiator.responder(id -> router.handler(id).isPresent(), alloc);
+        NegotiatingHandler h = new NegotiatingHandler(n, router, null, null);
+        stream.attach("", s -> h);
+        stream.write(n.start());
+    }
+
+    /**
+     * Starts negotiation on an outbound stream (we propose).
+     *
+     * @param stream    the new stream, not yet attached
+     * @param protocols ids to propose
+     * @param handler   the handler to attach on success
+     * @param result    completed with the stream, or failed
+     * @param alloc     allocator
+     */
+    public static void outbound(StreamBase stream, List<String> protocols, ProtocolHandler handler,
+                                CompletableFuture<Stream> result, ByteBufAllocator alloc) {
+        MultistreamNegotiator n = MultistreamNegotiator.initiator(protocols, alloc);
+        NegotiatingHandler h = new NegotiatingHandler(n, null, handler, result);
+        stream.attach("", s -> h);
+        stream.write(n.start());
+    }
+
+    @Override
+    public void onData(Stream stream, ByteBuf data) {
+        MultistreamNegotiator.Step step;
+        try {
+            step = negotiator.onData(data); // takes ownership of data
+        } catch (RuntimeException e) {
+            fail(e);
+            throw e;
+        }
+        if (step.output() != null) stream.write(step.output());
+        if (!step.isDone()) return;
+        done = true;
+        StreamBase s = (StreamBase) stream;
+        if (outboundResult != null) {
+            s.attach(step.protocol(), outboundHandler, step.leftover());
+            outboundResult.complete(s);
+        } else {
+            ProtocolHandler h = router.handler(step.protocol()).orElse(null);
+            if (h == null) {
+                if (step.leftover() != null) step.leftover().release();
+                throw P2pException.internal("handler for " + step.protocol() + " vanished", null);
+            }
+            s.attach(step.protocol(), h, step.leftover());
+        }
+    }
+
+    @Override
+    public void onRemoteClosed(Stream stream) {
+        if (!done) {
+            fail(P2pException.closed("stream closed during protocol negotiation"));
+            stream.reset();
+        }
+    }
+
+    @Override
+    public void onClosed(Stream stream, boolean reset) {
+        if (!done) {
+            negotiator.release();
+            fail(P2pException.closed("stream reset during protocol negotiation"));
+        }
+    }
+
+    private void fail(RuntimeException e) {
+        if (outboundResult != null) outboundResult.completeExceptionally(e);
+    }
+}

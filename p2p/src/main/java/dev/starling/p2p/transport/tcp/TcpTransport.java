@@ -1,0 +1,143 @@
+package dev.starling.p2p.transport.tcp;
+
+import dev.starling.p2p.core.Connection;
+import dev.starling.p2p.core.InboundRouter;
+import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.MultiaddrProtocol;
+import dev.starling.p2p.core.P2pException;
+import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.core.PrivateKey;
+import dev.starling.p2p.core.Transport;
+import dev.starling.p2p.mux.yamux.YamuxSession;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * TCP with the libp2p upgrade (multistream-select, Noise XX, yamux) on Netty NIO. Listens on
+ * {@code /ip4|ip6/ADDR/tcp/PORT}, dials those and {@code /dns|dns4|dns6/NAME/tcp/PORT}. Thread-safe; each
+ * connection is owned by one event loop of the group given at construction (not shut down here).
+ */
+public final class TcpTransport implements Transport {
+    /** How long a TCP connect may take. */
+    public static final int CONNECT_TIMEOUT_MS = 10_000;
+
+    private final PrivateKey identity;
+    private final EventLoopGroup group;
+    private final int receiveWindow;
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+
+    /**
+     * Creates a transport with the default yamux receive window.
+     *
+     * @param identity our key
+     * @param group    event loops for connections and listeners
+     */
+    public TcpTransport(PrivateKey identity, EventLoopGroup group) {
+        this(identity, group, YamuxSession.DEFAULT_RECEIVE_WINDOW);
+    }
+
+    /**
+     * Creates a transport.
+     *
+     * @param identity      our key
+     * @param group         event loops for connections and listeners
+     * @param receiveWindow yamux receive window per stream, bytes
+     */
+    public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow) {
+        this.identity = identity;
+        this.group = group;
+        this.receiveWindow = receiveWindow;
+    }
+
+    @Override
+    public boolean canDial(Multiaddr address) {
+        return address.valueOf(MultiaddrProtocol.TCP).isPresent() && host(address).isPresent()
+                && address.components().stream().noneMatch(c -> c.protocol() == MultiaddrProtocol.P2P_CIRCUIT);
+    }
+
+    private static Optional<String> host(Multiaddr a) {
+        for (MultiaddrProtocol p : new MultiaddrProtocol[] {MultiaddrProtocol.IP4, MultiaddrProtocol.IP6,
+            MultiaddrProtocol.DNS, MultiaddrProtocol.DNS4, MultiaddrProtocol.DNS6}) {
+            Optional<String> v = a.valueOf(p);
+            if (v.isPresent()) return v;
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Multiaddr> listen(Multiaddr address, InboundRouter router) {
+        CompletableFuture<Multiaddr> result = new CompletableFuture<>();
+        InetSocketAddress bindTo = new InetSocketAddress(host(address).orElse("0.0.0.0"),
+                Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).orElse("0")));
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ConnectionUpgrader.install(ch, new ConnectionUpgrader(false, identity, null, router,
+                                new CompletableFuture<>(), receiveWindow));
+                    }
+                });
+        ChannelFuture bind = b.bind(bindTo);
+        bind.addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(P2pException.internal("cannot listen on " + address + ": "
+                        + f.cause().getMessage(), f.cause()));
+                return;
+            }
+            Channel server = bind.channel();
+            channels.add(server);
+            result.complete(ConnectionUpgrader.toMultiaddr(server.localAddress()));
+        });
+        return result;
+    }
+
+    @Override
+    public CompletableFuture<Connection> dial(Multiaddr address, PeerId expectedPeer, InboundRouter router) {
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        Optional<String> host = host(address);
+        if (host.isEmpty() || address.valueOf(MultiaddrProtocol.TCP).isEmpty()) {
+            result.completeExceptionally(P2pException.internal("not a TCP address: " + address, null));
+            return result;
+        }
+        int port = Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).get());
+        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ConnectionUpgrader.install(ch, new ConnectionUpgrader(true, identity, expectedPeer, router,
+                                result, receiveWindow));
+                    }
+                });
+        b.connect(host.get(), port).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(P2pException.closed("cannot connect to " + address + ": "
+                        + f.cause().getMessage()));
+            }
+        });
+        return result;
+    }
+
+    @Override
+    public void close() {
+        channels.close().awaitUninterruptibly(2000);
+    }
+}

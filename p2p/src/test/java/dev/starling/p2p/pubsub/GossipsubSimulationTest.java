@@ -1,0 +1,98 @@
+package dev.starling.p2p.pubsub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Many gossipsub routers in one JVM on a manual clock with seeded loss: delivery must be complete. */
+class GossipsubSimulationTest {
+    private static final long MS = 1_000_000L;
+    private static final long SECOND = 1_000 * MS;
+    private static final String TOPIC = "starling/test";
+    private static final GossipsubCodec CODEC = new GossipsubCodec(RpcLimits.defaults());
+
+    @Test
+    void shouldDeliverEveryMessageToAllHundredSubscribersWithOnePercentLoss() {
+        int subscribers = 100;
+        int publishers = 5;
+        int nodes = subscribers + publishers;
+        SimNetwork net = new SimNetwork(42, 0.01, 5 * MS, 80 * MS, rpc -> CODEC.decode(GossipsubCodec.encode(rpc)));
+        GossipsubConfig config = GossipsubConfig.defaults();
+        PeerScoreParams scoring = PeerScoreParams.defaults(Map.of(TOPIC, TopicScoreParams.defaults()));
+        for (int i = 0; i < nodes; i++) {
+            byte[] seed = new byte[32];
+            new SplittableRandom(1000 + i).nextBytes(seed);
+            Ed25519PubsubSigning signing = new Ed25519PubsubSigning(seed);
+            GossipsubRouter r = new GossipsubRouter(config, scoring, SignaturePolicy.STRICT_SIGN, signing,
+                    Ed25519PubsubSigning.verifier(), MessageIdFunction.FROM_AND_SEQNO, 7 + i);
+            net.add(r, new PeerKey(signing.localPeerId()), config.heartbeatInterval().toNanos());
+        }
+        connectRandomly(net, nodes, 8, new SplittableRandom(9));
+        for (int i = 0; i < subscribers; i++) {
+            net.apply(i, net.routers.get(i).subscribe(TOPIC, net.now));
+        }
+        net.runUntil(5 * SECOND);
+        int messages = 100;
+        List<MessageId> ids = new ArrayList<>();
+        SplittableRandom pick = new SplittableRandom(11);
+        for (int m = 0; m < messages; m++) {
+            long at = 5 * SECOND + m * 50 * MS;
+            int publisher = pick.nextInt(nodes);
+            byte[] data = ("message " + m).getBytes();
+            net.schedule(at, () -> {
+                GossipsubRouter.PublishResult res = net.routers.get(publisher).publish(TOPIC, data, net.now);
+                ids.add(res.id());
+                net.delivered.get(publisher).put(res.id(), net.now);
+                net.apply(publisher, res.output());
+            });
+        }
+        net.runUntil(5 * SECOND + messages * 50 * MS + 10 * SECOND);
+
+        int complete = 0;
+        long missing = 0;
+        for (int i = 0; i < subscribers; i++) {
+            Map<MessageId, Long> got = net.delivered.get(i);
+            long have = ids.stream().filter(got::containsKey).count();
+            missing += ids.size() - have;
+            if (have == ids.size()) {
+                complete++;
+            }
+        }
+        double meshAvg = 0;
+        for (int i = 0; i < subscribers; i++) {
+            meshAvg += net.routers.get(i).meshPeers(TOPIC).size();
+        }
+        System.out.printf("gossipsub sim: %d subscribers, %d messages, loss 1%%: %d/%d subscribers got all,"
+                        + " %d deliveries missing, rpcs %d (dropped %d), message copies %d, mean mesh %.1f%n",
+                subscribers, messages, complete, subscribers, missing, net.rpcsSent, net.rpcsDropped,
+                net.messagesSent, meshAvg / subscribers);
+        assertEquals(messages, ids.size());
+        assertTrue(net.rpcsDropped > 0, "loss was injected");
+        assertEquals(0, missing, "every subscriber receives every message");
+    }
+
+    static void connectRandomly(SimNetwork net, int nodes, int degree, SplittableRandom random) {
+        boolean[][] linked = new boolean[nodes][nodes];
+        for (int i = 0; i < nodes; i++) {
+            int j = (i + 1) % nodes;
+            link(net, linked, i, j);
+            for (int k = 0; k < degree - 1; k++) {
+                int other = random.nextInt(nodes);
+                if (other != i && !linked[i][other]) {
+                    link(net, linked, i, other);
+                }
+            }
+        }
+    }
+
+    private static void link(SimNetwork net, boolean[][] linked, int a, int b) {
+        linked[a][b] = true;
+        linked[b][a] = true;
+        net.connect(a, b);
+    }
+}
