@@ -1,0 +1,202 @@
+package dev.starling.peer.node;
+
+import dev.starling.p2p.core.Host;
+import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.core.PrivateKey;
+import dev.starling.p2p.core.PublicKey;
+import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.protocol.oneshot.OneMessageProtocol;
+import dev.starling.p2p.pubsub.GossipSub;
+import dev.starling.p2p.pubsub.GossipsubConfig;
+import dev.starling.p2p.pubsub.PeerScoreParams;
+import dev.starling.p2p.pubsub.RpcLimits;
+import dev.starling.peer.cli.UserError;
+import dev.starling.protocol.RunProtocols;
+import dev.starling.protocol.manifest.ManifestCodec;
+import dev.starling.protocol.manifest.ManifestException;
+import dev.starling.protocol.manifest.ManifestParser;
+import dev.starling.protocol.manifest.RunManifest;
+import dev.starling.protocol.manifest.SignedManifest;
+import dev.starling.protocol.telemetry.TelemetryCodec;
+import dev.starling.protocol.telemetry.TelemetryMessage;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One peer's presence on the mesh: its host, the gossip router, and the run it joined. Joining
+ * dials the bootstrap addresses, fetches the signed manifest from the first that answers, checks the
+ * signature against the peer id in the address it dialed (so a man in the middle cannot hand out
+ * another run), parses the manifest, and subscribes to the run's telemetry topic.
+ * Threads: the host's event loop and the gossip owner executor, owned here; {@link #close()} stops them.
+ */
+public final class PeerNode implements AutoCloseable {
+    /** How long joining waits for a dial or the manifest. */
+    public static final long JOIN_TIMEOUT_SECONDS = 20;
+
+    private final EventLoopGroup loops;
+    private final DefaultEventExecutor gossipOwner;
+    private final Host host;
+    private final GossipSub gossip;
+    private final RunManifest manifest;
+    private final String runId;
+    private final String telemetryTopic;
+
+    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> join) {
+        this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.gossipOwner = new DefaultEventExecutor();
+        this.host = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport().build();
+        // Gossip starts before the first dial so it sees every connection, the bootstrap one included.
+        this.gossip = new GossipSub(host, GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
+                RpcLimits.defaults(), gossipOwner, System::nanoTime);
+        try {
+            for (Multiaddr address : listen) {
+                await(host.listen(address), "listen on " + address);
+            }
+            SignedManifest signed = fetchManifest(join);
+            this.manifest = ManifestParser.parse(signed.toml());
+            this.runId = ManifestCodec.runId(manifest);
+            this.telemetryTopic = RunProtocols.telemetryTopic(runId);
+            await(gossip.subscribe(telemetryTopic, message -> { }), "subscribe to telemetry");
+        } catch (RuntimeException e) {
+            gossip.close();
+            closeNetwork();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a host and joins the run behind {@code join}.
+     *
+     * @param identity this peer's key
+     * @param listen   addresses to listen on
+     * @param join     bootstrap addresses, each ending in {@code /p2p/<id>}
+     * @return the joined node
+     * @throws UserError if no bootstrap address answers, or the manifest is unsigned, forged or invalid
+     */
+    public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> join) {
+        if (join.isEmpty()) {
+            throw new UserError("give at least one --join address (the coordinator prints it when it starts)");
+        }
+        for (Multiaddr address : join) {
+            if (address.peerId().isEmpty()) {
+                throw new UserError("--join " + address + " lacks /p2p/<peer id>; copy the whole address the"
+                        + " coordinator printed");
+            }
+        }
+        return new PeerNode(identity, listen, join);
+    }
+
+    private SignedManifest fetchManifest(List<Multiaddr> join) {
+        List<String> failures = new ArrayList<>();
+        for (Multiaddr address : join) {
+            PeerId coordinator = address.peerId().orElseThrow();
+            try {
+                await(host.dial(address), "dial " + address);
+                byte[] bytes = await(OneMessageProtocol.fetch(host, coordinator, RunProtocols.MANIFEST,
+                        SignedManifest.MAX_ENCODED_BYTES), "fetch the manifest from " + address);
+                SignedManifest signed = SignedManifest.decode(bytes);
+                PublicKey key = coordinator.publicKey().orElseThrow(() -> new UserError("peer id " + coordinator
+                        + " does not embed its key; join through the coordinator's Ed25519 id"));
+                if (!key.verify(SignedManifest.signingPayload(signed.toml()), signed.signature())) {
+                    throw new UserError("the manifest from " + address + " is not signed by " + coordinator
+                            + "; refusing to join");
+                }
+                return signed;
+            } catch (ManifestException e) {
+                throw new UserError("the run's manifest cannot be honoured: " + e.getMessage(), e);
+            } catch (JoinFailure e) {
+                failures.add(e.getMessage());
+            }
+        }
+        throw new UserError("could not join: " + String.join("; ", failures));
+    }
+
+    private static final class JoinFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        JoinFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(JOIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new JoinFailure("cannot " + what + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new JoinFailure("cannot " + what + ": no answer in " + JOIN_TIMEOUT_SECONDS + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JoinFailure("interrupted while trying to " + what, e);
+        }
+    }
+
+    /**
+     * Publishes telemetry on the run's topic (fire and forget: telemetry is never worth blocking training).
+     *
+     * @param message the message
+     */
+    public void publish(TelemetryMessage message) {
+        gossip.publish(telemetryTopic, TelemetryCodec.encode(message));
+    }
+
+    /**
+     * The manifest this peer joined with.
+     *
+     * @return the checked manifest
+     */
+    public RunManifest manifest() {
+        return manifest;
+    }
+
+    /**
+     * The run id.
+     *
+     * @return 64 hex digits
+     */
+    public String runId() {
+        return runId;
+    }
+
+    /**
+     * This peer's id.
+     *
+     * @return the peer id in base58
+     */
+    public String peerId() {
+        return host.peerId().toBase58();
+    }
+
+    /**
+     * Peers this node is connected to now.
+     *
+     * @return the connection count
+     */
+    public int connectedPeers() {
+        return host.connections().size();
+    }
+
+    private void closeNetwork() {
+        host.close();
+        gossipOwner.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Leaves the mesh and stops the node's threads. */
+    @Override
+    public void close() {
+        gossip.close();
+        closeNetwork();
+    }
+}
