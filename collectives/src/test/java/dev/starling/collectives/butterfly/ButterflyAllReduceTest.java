@@ -297,6 +297,32 @@ class ButterflyAllReduceTest {
     }
 
     @Test
+    void shouldWeightContributionsBySamplesProcessed() {
+        int n = 3;
+        int length = 30;
+        float[][] d = {new float[length], new float[length], new float[length]};
+        java.util.Arrays.fill(d[0], 1f);
+        java.util.Arrays.fill(d[1], 2f);
+        java.util.Arrays.fill(d[2], 4f);
+        double[] samples = {1000, 3000, 0};
+        ButterflyMember[] m = new ButterflyMember[n];
+        for (int i = 0; i < n; i++) {
+            m[i] = new ButterflyMember(new ButterflyConfig(roster(n), i, length, PartSplit.even(), Fp32Codec.INSTANCE,
+                Fp32Codec.INSTANCE, new Mean(), samples, null, RUN, ROUND, REDUCE_DEADLINE, GATHER_DEADLINE), null);
+        }
+        Group g = new Group(m, 1, (a, b) -> false);
+        for (int i = 0; i < n; i++) {
+            g.post(i, m[i].start(d[i], 0));
+        }
+        g.deliverAll();
+        for (int i = 0; i < n; i++) {
+            for (float v : m[i].result().aggregate()) {
+                assertEquals(1.75f, v, 1e-6f);
+            }
+        }
+    }
+
+    @Test
     void shouldSplitEvenlyAndCoverTheVector() {
         for (int parts = 1; parts <= 9; parts++) {
             for (int length : new int[] {0, 1, 7, 100, 1001}) {
