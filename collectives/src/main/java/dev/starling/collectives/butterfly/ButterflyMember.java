@@ -126,7 +126,7 @@ public final class ButterflyMember {
      */
     public List<Outgoing> onChunk(final int sender, final MemorySegment chunk, final long nowNanos) {
         List<Outgoing> out = new ArrayList<>();
-        if (phase == Phase.DONE || sender < 0 || sender >= n
+        if (phase == Phase.DONE || sender < 0 || sender >= n || sender == self
             || (faultyContributor[sender] && (partReceived[sender] || faultyReducer[sender]))) {
             return out; // Nothing more is wanted from this sender: skip even the checksum work.
         }
@@ -153,9 +153,6 @@ public final class ButterflyMember {
     }
 
     private void accept(final int sender, final MemorySegment chunk) {
-        if (sender == self) {
-            throw CollectivesException.protocolViolation("member " + sender + " sent a chunk to itself");
-        }
         UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
         if (descriptor.runIdHash() != config.runIdHash() || descriptor.round() != config.round()) {
             throw CollectivesException.protocolViolation("chunk for run 0x" + Long.toHexString(descriptor.runIdHash())
