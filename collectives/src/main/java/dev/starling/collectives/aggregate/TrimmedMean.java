@@ -5,7 +5,9 @@ import java.util.Arrays;
 
 /**
  * Coordinate-wise trimmed mean (Yin et al. 2018): each coordinate drops its {@code trim} largest and {@code trim}
- * smallest values and averages the rest. Weights are ignored. Immutable.
+ * smallest values and averages the rest. When dropouts leave too few contributions ({@code n <= 2·trim}) the trim
+ * shrinks to {@code (n - 1) / 2}, which is the median, rather than failing the round. Weights are ignored.
+ * Immutable.
  */
 public final class TrimmedMean implements Aggregator {
     private final int trim;
@@ -26,9 +28,7 @@ public final class TrimmedMean implements Aggregator {
     public void aggregate(final float[][] inputs, final double[] weights, final int length, final float[] out) {
         AggregatorChecks.check(inputs, weights, length, out);
         int n = inputs.length;
-        if (n <= 2 * trim) {
-            throw CollectivesException.internal("cannot trim " + trim + " from each end of " + n + " contributions");
-        }
+        int cut = Math.min(trim, (n - 1) / 2);
         float[] column = new float[n];
         for (int c = 0; c < length; c++) {
             for (int i = 0; i < n; i++) {
@@ -36,10 +36,10 @@ public final class TrimmedMean implements Aggregator {
             }
             Arrays.sort(column);
             double s = 0;
-            for (int i = trim; i < n - trim; i++) {
+            for (int i = cut; i < n - cut; i++) {
                 s += column[i];
             }
-            out[c] = (float) (s / (n - 2 * trim));
+            out[c] = (float) (s / (n - 2 * cut));
         }
     }
 

@@ -14,7 +14,9 @@ import java.util.List;
  * part i: during reduce-scatter every member sends its (encoded, error-compensated) part j to member j; member i
  * aggregates the contributions to part i with the configured robust rule, encodes the result and, during
  * all-gather, sends it to every other member. Everyone ends with the same bytes, because each part's bytes come
- * from one reducer's single encoding, which the reducer itself decodes too.
+ * from one reducer's single encoding, which the reducer itself decodes too. Each part travels as chunks of at most
+ * {@link ButterflyConfig#maxChunkElements()} elements (the header's element offset says which), so a transport can
+ * pipeline them; a contribution or aggregate counts only once all its chunks are in.
  *
  * <p>Inputs are calls: {@link #start} with the local update, {@link #onChunk} for each chunk the transport
  * delivers (with the sender's authenticated roster index), and {@link #onTick} with the current time. Each returns
@@ -44,7 +46,14 @@ public final class ButterflyMember {
     private final ChunkDescriptor descriptor = new ChunkDescriptor();
     private final int n;
     private final int self;
+    /** Contributions to this member's part, allocated at a sender's first chunk (sized from the config). */
     private final float[][] contributions;
+    /** Which chunks of each sender's contribution arrived, and how many. */
+    private final boolean[][] contributionChunks;
+    private final int[] contributionChunkCount;
+    /** Which chunks of each reducer's aggregate arrived, how many, and whether the part is complete. */
+    private final boolean[][] aggregateChunks;
+    private final int[] aggregateChunkCount;
     private final boolean[] partReceived;
     /** Members caught sending a bad contribution (or an unparseable chunk): their contributions are left out. */
     private final boolean[] faultyContributor;
@@ -72,6 +81,10 @@ public final class ButterflyMember {
         this.n = config.groupSize();
         this.self = config.self();
         this.contributions = new float[n][];
+        this.contributionChunks = new boolean[n][];
+        this.contributionChunkCount = new int[n];
+        this.aggregateChunks = new boolean[n][];
+        this.aggregateChunkCount = new int[n];
         this.partReceived = new boolean[n];
         this.faultyContributor = new boolean[n];
         this.faultyReducer = new boolean[n];
@@ -94,23 +107,26 @@ public final class ButterflyMember {
         }
         List<Outgoing> out = new ArrayList<>();
         for (int part = 0; part < n; part++) {
-            int offset = config.partOffset(part);
-            int length = config.partLength(part);
-            MemorySegment chunk = errorFeedback != null
-                ? errorFeedback.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
-                    config.round(), part, delta, offset, length)
-                : UpdateChunks.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
-                    config.round(), part, offset, delta, offset, length);
-            // Keep what the reducer will decode: the verification step projects exactly these values.
-            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
-            UpdateChunks.decodePayload(descriptor, sent, offset);
-            if (part == self) {
-                // Our own contribution goes through the same encoding as everyone else's.
-                contributions[self] = java.util.Arrays.copyOfRange(sent, offset, offset + length);
-            } else {
-                out.add(new Outgoing(part, chunk));
+            for (int c = 0; c < config.chunksOf(part); c++) {
+                int offset = config.partOffset(part) + c * config.maxChunkElements();
+                int length = config.chunkLength(part, c);
+                MemorySegment chunk = errorFeedback != null
+                    ? errorFeedback.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
+                        config.round(), part, delta, offset, length)
+                    : UpdateChunks.encode(config.contributionCodec(), ChunkKind.CONTRIBUTION, config.runIdHash(),
+                        config.round(), part, offset, delta, offset, length);
+                // Keep what the reducer will decode: the verification step projects exactly these values.
+                UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+                UpdateChunks.decodePayload(descriptor, sent, offset);
+                if (part != self) {
+                    out.add(new Outgoing(part, chunk));
+                }
             }
         }
+        // Our own contribution went through the same encoding as everyone else's.
+        int own = config.partOffset(self);
+        contributions[self] = java.util.Arrays.copyOfRange(sent, own, own + config.partLength(self));
+        contributionChunkCount[self] = config.chunksOf(self);
         phase = Phase.REDUCING;
         advance(nowNanos, out);
         return out;
@@ -126,7 +142,7 @@ public final class ButterflyMember {
      */
     public List<Outgoing> onChunk(final int sender, final MemorySegment chunk, final long nowNanos) {
         List<Outgoing> out = new ArrayList<>();
-        if (phase == Phase.DONE || sender < 0 || sender >= n
+        if (phase == Phase.DONE || sender < 0 || sender >= n || sender == self
             || (faultyContributor[sender] && (partReceived[sender] || faultyReducer[sender]))) {
             return out; // Nothing more is wanted from this sender: skip even the checksum work.
         }
@@ -153,9 +169,6 @@ public final class ButterflyMember {
     }
 
     private void accept(final int sender, final MemorySegment chunk) {
-        if (sender == self) {
-            throw CollectivesException.protocolViolation("member " + sender + " sent a chunk to itself");
-        }
         UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
         if (descriptor.runIdHash() != config.runIdHash() || descriptor.round() != config.round()) {
             throw CollectivesException.protocolViolation("chunk for run 0x" + Long.toHexString(descriptor.runIdHash())
@@ -164,40 +177,61 @@ public final class ButterflyMember {
         ChunkKind kind = ChunkKind.fromWire(descriptor.kindWireId());
         acceptingKind = kind;
         int part = kind == ChunkKind.CONTRIBUTION ? self : sender;
-        if (descriptor.partIndex() != part || descriptor.elementOffset() != config.partOffset(part)
-            || descriptor.elementCount() != config.partLength(part)) {
-            throw CollectivesException.protocolViolation(kind + " for part " + descriptor.partIndex() + " at "
-                + descriptor.elementOffset() + "+" + descriptor.elementCount() + ", expected part " + part + " at "
-                + config.partOffset(part) + "+" + config.partLength(part));
-        }
+        int chunkIndex = chunkIndex(part);
         if (kind == ChunkKind.CONTRIBUTION) {
             if (faultyContributor[sender]) {
                 throw CollectivesException.protocolViolation("contribution from member " + sender
                     + " after it was caught sending a bad one");
             }
-            if (descriptor.codecWireId() != config.contributionCodec().id().wireId()) {
-                throw CollectivesException.protocolViolation("contribution encoded with codec "
-                    + descriptor.codecWireId() + ", the round uses " + config.contributionCodec().id());
-            }
-            if (contributions[sender] != null) {
-                throw CollectivesException.protocolViolation("second contribution from member " + sender);
-            }
+            requireCodec(config.contributionCodec().id().wireId(), "contribution");
             if (phase != Phase.NEW && phase != Phase.REDUCING) {
                 return; // Late: the part is already reduced without it, which missingContributors reports.
             }
-            float[] values = new float[config.partLength(self)];
-            UpdateChunks.decodePayload(descriptor, values, 0);
-            contributions[sender] = values;
+            if (contributionChunks[sender] == null) {
+                contributionChunks[sender] = new boolean[config.chunksOf(self)];
+                contributions[sender] = new float[config.partLength(self)];
+            }
+            if (contributionChunks[sender][chunkIndex]) {
+                throw CollectivesException.protocolViolation("second copy of contribution chunk " + chunkIndex
+                    + " from member " + sender);
+            }
+            UpdateChunks.decodePayload(descriptor, contributions[sender],
+                chunkIndex * config.maxChunkElements());
+            contributionChunks[sender][chunkIndex] = true;
+            contributionChunkCount[sender]++;
         } else {
-            if (descriptor.codecWireId() != config.aggregateCodec().id().wireId()) {
-                throw CollectivesException.protocolViolation("aggregate encoded with codec "
-                    + descriptor.codecWireId() + ", the round uses " + config.aggregateCodec().id());
+            requireCodec(config.aggregateCodec().id().wireId(), "aggregate");
+            if (aggregateChunks[sender] == null) {
+                aggregateChunks[sender] = new boolean[config.chunksOf(sender)];
             }
-            if (partReceived[sender]) {
-                throw CollectivesException.protocolViolation("second aggregate of part " + sender);
+            if (aggregateChunks[sender][chunkIndex]) {
+                throw CollectivesException.protocolViolation("second copy of aggregate chunk " + chunkIndex
+                    + " of part " + sender);
             }
-            UpdateChunks.decodePayload(descriptor, aggregate, config.partOffset(sender));
-            partReceived[sender] = true;
+            UpdateChunks.decodePayload(descriptor, aggregate, (int) descriptor.elementOffset());
+            aggregateChunks[sender][chunkIndex] = true;
+            partReceived[sender] = ++aggregateChunkCount[sender] == config.chunksOf(sender);
+        }
+    }
+
+    /** The index of the verified chunk within {@code part}, checking its part, offset and count. */
+    private int chunkIndex(final int part) {
+        long relative = descriptor.elementOffset() - config.partOffset(part);
+        int size = config.maxChunkElements();
+        int index = relative >= 0 && relative % size == 0 ? (int) Math.min(Integer.MAX_VALUE, relative / size) : -1;
+        if (descriptor.partIndex() != part || index < 0 || index >= config.chunksOf(part)
+            || descriptor.elementCount() != config.chunkLength(part, index)) {
+            throw CollectivesException.protocolViolation("chunk for part " + descriptor.partIndex() + " at "
+                + descriptor.elementOffset() + "+" + descriptor.elementCount() + " is not a chunk of part " + part
+                + " (" + config.partOffset(part) + "+" + config.partLength(part) + " in chunks of " + size + ")");
+        }
+        return index;
+    }
+
+    private void requireCodec(final int wireId, final String what) {
+        if (descriptor.codecWireId() != wireId) {
+            throw CollectivesException.protocolViolation(what + " encoded with codec " + descriptor.codecWireId()
+                + ", the round uses codec " + wireId);
         }
     }
 
@@ -215,6 +249,7 @@ public final class ButterflyMember {
             faultyContributor[member] = true;
             if (phase == Phase.NEW || phase == Phase.REDUCING) {
                 contributions[member] = null; // Nothing from a peer caught lying goes into the aggregate.
+                contributionChunkCount[member] = 0;
             }
         }
         if (first) {
@@ -235,7 +270,7 @@ public final class ButterflyMember {
 
     private boolean allContributed() {
         for (int m = 0; m < n; m++) {
-            if (contributions[m] == null && !faultyContributor[m]) {
+            if (!contributionComplete(m) && !faultyContributor[m]) {
                 return false;
             }
         }
@@ -251,13 +286,17 @@ public final class ButterflyMember {
         return true;
     }
 
+    private boolean contributionComplete(final int member) {
+        return contributions[member] != null && contributionChunkCount[member] == config.chunksOf(self);
+    }
+
     private void reduceOwnPart(final List<Outgoing> out) {
         int length = config.partLength(self);
         int offset = config.partOffset(self);
         List<float[]> used = new ArrayList<>();
         List<Double> usedWeights = new ArrayList<>();
         for (int m = 0; m < n; m++) {
-            if (contributions[m] != null) {
+            if (contributionComplete(m)) {
                 used.add(contributions[m]);
                 usedWeights.add(config.weights() == null ? 1.0 : config.weights()[m]);
             } else {
@@ -271,17 +310,20 @@ public final class ButterflyMember {
             start = java.util.Arrays.copyOfRange(config.previousAggregate(), offset, offset + length);
         }
         config.aggregator().aggregate(used.toArray(new float[0][]), w, length, start, reduced);
-        MemorySegment chunk = UpdateChunks.encode(config.aggregateCodec(), ChunkKind.AGGREGATE, config.runIdHash(),
-            config.round(), self, offset, reduced, 0, length);
-        // Take our own part from the bytes we send, so every member holds exactly the same values.
-        UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
-        UpdateChunks.decodePayload(descriptor, aggregate, offset);
-        partReceived[self] = true;
-        for (int m = 0; m < n; m++) {
-            if (m != self) {
-                out.add(new Outgoing(m, chunk));
+        for (int c = 0; c < config.chunksOf(self); c++) {
+            int from = c * config.maxChunkElements();
+            MemorySegment chunk = UpdateChunks.encode(config.aggregateCodec(), ChunkKind.AGGREGATE,
+                config.runIdHash(), config.round(), self, offset + from, reduced, from, config.chunkLength(self, c));
+            // Take our own part from the bytes we send, so every member holds exactly the same values.
+            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+            UpdateChunks.decodePayload(descriptor, aggregate, offset + from);
+            for (int m = 0; m < n; m++) {
+                if (m != self) {
+                    out.add(new Outgoing(m, chunk));
+                }
             }
         }
+        partReceived[self] = true;
         for (int m = 0; m < n; m++) {
             contributions[m] = null;
         }

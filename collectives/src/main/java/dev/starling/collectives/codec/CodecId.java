@@ -59,9 +59,16 @@ public enum CodecId {
             case FP32 -> Fp32Codec.INSTANCE;
             case FP16 -> HalfFloatCodec.FP16;
             case BF16 -> HalfFloatCodec.BF16;
-            case INT8_BLOCK -> new BlockQuantCodec(8, BlockQuantCodec.MIN_BLOCK_SIZE);
-            case INT4_BLOCK -> new BlockQuantCodec(4, BlockQuantCodec.MIN_BLOCK_SIZE);
-            case TOP_K -> new TopKCodec(1.0);
+            case INT8_BLOCK -> Decoders.INT8;
+            case INT4_BLOCK -> Decoders.INT4;
+            case TOP_K -> Decoders.TOP_K;
         };
+    }
+
+    /** Shared decoder instances, so decoding a chunk allocates no codec object. */
+    private static final class Decoders {
+        static final UpdateCodec INT8 = new BlockQuantCodec(8, BlockQuantCodec.MIN_BLOCK_SIZE);
+        static final UpdateCodec INT4 = new BlockQuantCodec(4, BlockQuantCodec.MIN_BLOCK_SIZE);
+        static final UpdateCodec TOP_K = new TopKCodec(1.0);
     }
 }

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * of {@code ceil(count/8)} bytes, LSB first, padding bits zero. The encoder picks the smaller. The header's codec
  * parameter is k.
  *
- * <p>Immutable; any thread. {@link #encode} allocates a scratch copy of its input for the selection.
+ * <p>Immutable; any thread. {@link #encode} allocates two scratch copies of its input's magnitudes for the
+ * selection (quickselect, expected linear time).
  */
 public final class TopKCodec implements UpdateCodec {
     private static final int MODE_VARINT = 0;
@@ -99,9 +100,7 @@ public final class TopKCodec implements UpdateCodec {
         for (int i = 0; i < count; i++) {
             mags[i] = Math.abs(src[off + i]);
         }
-        float[] sorted = mags.clone();
-        Arrays.sort(sorted);
-        float threshold = sorted[count - k];
+        float threshold = kthSmallest(mags.clone(), count - k);
         int above = 0;
         for (float m : mags) {
             if (m > threshold) {
@@ -119,6 +118,43 @@ public final class TopKCodec implements UpdateCodec {
             }
         }
         return picked;
+    }
+
+    /** Quickselect (Hoare partition, median-of-three pivot): the k-th smallest (0-based) of finite values. */
+    static float kthSmallest(final float[] a, final int k) {
+        int lo = 0;
+        int hi = a.length - 1;
+        while (lo < hi) {
+            float x = a[lo];
+            float y = a[(lo + hi) >>> 1];
+            float z = a[hi];
+            float pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) {
+                    i++;
+                }
+                while (a[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    float t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                return a[k];
+            }
+        }
+        return a[k];
     }
 
     private static int varintLength(final int value) {

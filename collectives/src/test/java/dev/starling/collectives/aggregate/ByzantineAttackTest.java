@@ -2,6 +2,8 @@ package dev.starling.collectives.aggregate;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.starling.collectives.attack.UpdateAttack;
+import dev.starling.collectives.attack.UpdateAttacks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -21,7 +23,7 @@ class ByzantineAttackTest {
     static final int D = 512;
     static final double SIGMA = 0.5;
     /** ALIE's z for n = 16, f = 7: s = floor(n/2 + 1) - f = 2, z = Phi^-1((n - s) / n) = Phi^-1(0.875). */
-    static final double ALIE_Z = 1.150;
+    static final double ALIE_Z = UpdateAttacks.alieZ(N, F);
 
     enum Attack { SIGN_FLIP, GAUSSIAN_NOISE, ALIE, IPM }
 
@@ -53,29 +55,28 @@ class ByzantineAttackTest {
                 x[i][c] = (float) (mu[c] + SIGMA * r.nextGaussian());
             }
         }
+        float[][] honestRows = java.util.Arrays.copyOf(x, honest);
         float[] mean = new float[D];
-        float[] std = new float[D];
-        for (int c = 0; c < D; c++) {
-            double s = 0;
-            double s2 = 0;
-            for (int i = 0; i < honest; i++) {
-                s += x[i][c];
-                s2 += (double) x[i][c] * x[i][c];
+        for (float[] h : honestRows) {
+            for (int c = 0; c < D; c++) {
+                mean[c] += h[c] / honest;
             }
-            mean[c] = (float) (s / honest);
-            std[c] = (float) Math.sqrt(Math.max(0, s2 / honest - (s / honest) * (s / honest)));
         }
         honestMean = mean;
         for (int j = 0; j < f; j++) {
-            float[] a = x[honest + j];
-            for (int c = 0; c < D; c++) {
-                a[c] = switch (attack) {
-                    case SIGN_FLIP -> -x[j][c];
-                    case GAUSSIAN_NOISE -> (float) (20.0 * r.nextGaussian());
-                    case ALIE -> (float) (mean[c] - ALIE_Z * std[c]);
-                    case IPM -> -2.0f * mean[c];
-                };
-            }
+            UpdateAttack kind = switch (attack) {
+                case SIGN_FLIP -> UpdateAttack.SIGN_FLIP;
+                case GAUSSIAN_NOISE -> UpdateAttack.GAUSSIAN_NOISE;
+                case ALIE -> UpdateAttack.ALIE;
+                case IPM -> UpdateAttack.IPM;
+            };
+            double scale = switch (attack) {
+                case SIGN_FLIP -> 1.0;
+                case GAUSSIAN_NOISE -> 20.0;
+                case ALIE -> 0.0;
+                case IPM -> 2.0;
+            };
+            x[honest + j] = UpdateAttacks.craft(kind, x[j % honest], honestRows, N, f, scale, seed * 31 + j);
         }
         return x;
     }

@@ -102,10 +102,16 @@ class ButterflyAllReduceTest {
 
     private static ButterflyMember[] members(final int n, final int length, final UpdateCodec codec,
                                              final Aggregator aggregator) {
+        return members(n, length, codec, aggregator, ButterflyConfig.DEFAULT_CHUNK_ELEMENTS);
+    }
+
+    private static ButterflyMember[] members(final int n, final int length, final UpdateCodec codec,
+                                             final Aggregator aggregator, final int chunkElements) {
         ButterflyMember[] m = new ButterflyMember[n];
         for (int i = 0; i < n; i++) {
             ButterflyConfig config = new ButterflyConfig(roster(n), i, length, PartSplit.even(), codec,
-                Fp32Codec.INSTANCE, aggregator, null, null, RUN, ROUND, REDUCE_DEADLINE, GATHER_DEADLINE);
+                Fp32Codec.INSTANCE, aggregator, null, null, RUN, ROUND, REDUCE_DEADLINE, GATHER_DEADLINE,
+                chunkElements);
             m[i] = new ButterflyMember(config, new ErrorFeedback(length));
         }
         return m;
@@ -294,6 +300,87 @@ class ButterflyAllReduceTest {
         assertEquals(CollectivesException.Category.BAD_PEER, m[0].result().faults().get(0).category());
         assertTrue(m[0].result().faults().get(0).reason().contains("scale"), m[0].result().faults().get(0).reason());
         assertTrue(m[1].result().faults().isEmpty());
+    }
+
+    @Test
+    void shouldWeightContributionsBySamplesProcessed() {
+        int n = 3;
+        int length = 30;
+        float[][] d = {new float[length], new float[length], new float[length]};
+        java.util.Arrays.fill(d[0], 1f);
+        java.util.Arrays.fill(d[1], 2f);
+        java.util.Arrays.fill(d[2], 4f);
+        double[] samples = {1000, 3000, 0};
+        ButterflyMember[] m = new ButterflyMember[n];
+        for (int i = 0; i < n; i++) {
+            m[i] = new ButterflyMember(new ButterflyConfig(roster(n), i, length, PartSplit.even(), Fp32Codec.INSTANCE,
+                Fp32Codec.INSTANCE, new Mean(), samples, null, RUN, ROUND, REDUCE_DEADLINE, GATHER_DEADLINE), null);
+        }
+        Group g = new Group(m, 1, (a, b) -> false);
+        for (int i = 0; i < n; i++) {
+            g.post(i, m[i].start(d[i], 0));
+        }
+        g.deliverAll();
+        for (int i = 0; i < n; i++) {
+            for (float v : m[i].result().aggregate()) {
+                assertEquals(1.75f, v, 1e-6f);
+            }
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameBytesWhetherPartsTravelWholeOrInSmallChunks() {
+        int n = 8;
+        int length = 4099;
+        float[][] d = deltas(n, length, 41);
+        byte[] reference = null;
+        for (int chunk : new int[] {ButterflyConfig.DEFAULT_CHUNK_ELEMENTS, 97, 1}) {
+            ButterflyMember[] m = members(n, length, Fp32Codec.INSTANCE, new CenteredClip(0.02, 50, 1e-9), chunk);
+            // Member 2 dies after sending only the first few chunks to each reducer: its contribution is partial
+            // everywhere, so every reducer must leave it out.
+            Group g = new Group(m, 42, (from, to) -> false);
+            for (int i = 0; i < n; i++) {
+                List<Outgoing> out = m[i].start(d[i], 0);
+                if (i == 2) {
+                    out = chunk == ButterflyConfig.DEFAULT_CHUNK_ELEMENTS ? List.of() : out.subList(0, 5);
+                }
+                g.post(i, out);
+            }
+            g.dead = 2;
+            g.deliverAll();
+            g.tick(REDUCE_DEADLINE);
+            g.tick(GATHER_DEADLINE);
+            for (int i = 0; i < n; i++) {
+                if (i == 2) {
+                    continue;
+                }
+                ButterflyResult r = m[i].result();
+                assertEquals(List.of(2), r.missingParts(), "chunk " + chunk + " member " + i);
+                assertEquals(List.of(2), r.missingContributors(), "chunk " + chunk + " member " + i);
+                byte[] bytes = MemorySegment.ofArray(r.aggregate()).toArray(ValueLayout.JAVA_BYTE);
+                if (reference == null) {
+                    reference = bytes;
+                } else {
+                    assertArrayEquals(reference, bytes, "chunk " + chunk + " member " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectAChunkThatDoesNotLineUpWithTheChunkGrid() {
+        int n = 2;
+        int length = 300;
+        ButterflyMember[] m = members(n, length, Fp32Codec.INSTANCE, new Mean(), 100);
+        float[] x = deltas(1, length, 1)[0];
+        m[0].start(x, 0);
+        // Part 0 is [0, 150) in chunks of 100: a chunk at offset 50 is off the grid.
+        MemorySegment skewed = UpdateChunks.encode(Fp32Codec.INSTANCE, ChunkKind.CONTRIBUTION, RUN, ROUND, 0, 50, x,
+            50, 100);
+        m[0].onChunk(1, skewed, 0);
+        m[0].onTick(GATHER_DEADLINE);
+        assertEquals(CollectivesException.Category.PROTOCOL_VIOLATION, m[0].result().faults().get(0).category());
+        assertEquals(List.of(1), m[0].result().missingContributors());
     }
 
     @Test

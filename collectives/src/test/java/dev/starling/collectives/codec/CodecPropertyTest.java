@@ -90,4 +90,21 @@ class CodecPropertyTest {
             assertTrue(kept == 0 || largestDropped <= smallestKept, largestDropped + " > " + smallestKept);
         }
     }
+
+    @Test
+    void shouldSelectTheSameOrderStatisticAsSorting() {
+        Random r = new Random(103);
+        for (int trial = 0; trial < 500; trial++) {
+            int n = 1 + r.nextInt(300);
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                // Few distinct values half the time, to exercise ties.
+                a[i] = r.nextBoolean() ? r.nextInt(4) : (float) Math.abs(r.nextGaussian());
+            }
+            float[] sorted = a.clone();
+            java.util.Arrays.sort(sorted);
+            int k = r.nextInt(n);
+            assertEquals(sorted[k], TopKCodec.kthSmallest(a.clone(), k), "n=" + n + " k=" + k);
+        }
+    }
 }

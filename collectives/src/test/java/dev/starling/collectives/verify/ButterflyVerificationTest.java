@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import dev.starling.collectives.aggregate.Aggregator;
 import dev.starling.collectives.aggregate.CenteredClip;
 import dev.starling.collectives.aggregate.Mean;
+import dev.starling.collectives.attack.LyingReducer;
 import dev.starling.collectives.butterfly.ButterflyConfig;
 import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.Outgoing;
@@ -31,11 +32,21 @@ class ButterflyVerificationTest {
     }
 
     @Test
-    void shouldAccuseOnlyTheReducerThatDidNotRunCenteredClip() {
+    void shouldAccuseOnlyTheReducerThatReturnedThePoisonedMean() {
+        runAndVerify(new Mean());
+    }
+
+    @Test
+    void shouldAccuseOnlyTheReducerThatShiftedItsCenteredClipResultSlightly() {
+        // 0.002 a coordinate: ||shift|| = 0.014 on a 50-element part, under a third of tau.
+        runAndVerify(new LyingReducer(new CenteredClip(TAU, 500, 1e-9), 0.002f));
+    }
+
+    private static void runAndVerify(final Aggregator liarRule) {
         List<String> roster = IntStream.range(0, N).mapToObj(i -> "peer-" + i).toList();
         ButterflyMember[] m = new ButterflyMember[N];
         for (int i = 0; i < N; i++) {
-            Aggregator rule = i == LIAR ? new Mean() : new CenteredClip(TAU, 500, 1e-9);
+            Aggregator rule = i == LIAR ? liarRule : new CenteredClip(TAU, 500, 1e-9);
             m[i] = new ButterflyMember(new ButterflyConfig(roster, i, LENGTH, PartSplit.even(),
                 BlockQuantCodec.int8(32), Fp32Codec.INSTANCE, rule, null, null, 42, 3, 100, 200),
                 new ErrorFeedback(LENGTH));

@@ -187,4 +187,23 @@ class OuterOptimizerTest {
         double end = distanceToOptimum(global, c);
         assertTrue(end < 1e-2 * begin, "CO2 distance " + begin + " -> " + end);
     }
+
+    @Test
+    void shouldReduceToDilocoNesterovWithoutPenaltyOrClipping() {
+        Random r = new Random(6);
+        OuterNesterov diloco = new OuterNesterov(DIM, OuterNesterovConfig.DILOCO);
+        Co2OuterOptimizer co2 = new Co2OuterOptimizer(DIM, new Co2Config(0.7f, 0.9f, true, 1f, 0f,
+            Float.POSITIVE_INFINITY));
+        float[] a = new float[DIM];
+        float[] b = new float[DIM];
+        for (int step = 0; step < 20; step++) {
+            float[] g = new float[DIM];
+            for (int i = 0; i < DIM; i++) {
+                g[i] = (float) r.nextGaussian();
+            }
+            diloco.step(a, g);
+            co2.step(b, g);
+            assertArrayEquals(a, b, 0f, "step " + step);
+        }
+    }
 }
