@@ -1,0 +1,150 @@
+package dev.starling.collectives.mesh;
+
+import dev.starling.collectives.CollectivesException;
+import dev.starling.p2p.core.P2pException;
+import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.pubsub.GossipSub;
+import dev.starling.p2p.pubsub.PubsubMessage;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link GroupFormation} over gossipsub: announces this peer's readiness on the run's round topic,
+ * feeds others' announcements and rosters to the formation of their round, and completes with the roster.
+ * Thread model: one owner executor holds every formation and the poll timer.
+ */
+public final class MeshMatchmaker implements AutoCloseable {
+    /** Rounds ahead of the newest started one for which announcements are kept. */
+    static final int ROUNDS_AHEAD = 2;
+    static final long POLL_MILLIS = 20;
+
+    private static final Logger LOG = LoggerFactory.getLogger(MeshMatchmaker.class);
+
+    private final GossipSub gossip;
+    private final String topic;
+    private final EventExecutor owner;
+    private final LongSupplier clock;
+    private final PeerId self;
+    private final Settings settings;
+    private final Map<Long, GroupFormation> formations = new HashMap<>();
+    private long newestStarted = -1;
+
+    /**
+     * Group-size and timing settings.
+     *
+     * @param minSize     fewest members
+     * @param maxSize     most members
+     * @param windowNanos how long to wait for others once ready
+     * @param giveUpNanos how long to wait for a roster before sitting the round out
+     */
+    public record Settings(int minSize, int maxSize, long windowNanos, long giveUpNanos) {
+    }
+
+    /**
+     * Subscribes to the round topic.
+     *
+     * @param gossip   the gossip router
+     * @param topic    the run's round topic
+     * @param self     this peer's id
+     * @param owner    the owner executor
+     * @param clock    monotonic nanoseconds
+     * @param settings sizes and timing
+     */
+    public MeshMatchmaker(GossipSub gossip, String topic, PeerId self, EventExecutor owner, LongSupplier clock,
+                          Settings settings) {
+        this.gossip = gossip;
+        this.topic = topic;
+        this.owner = owner;
+        this.clock = clock;
+        this.self = self;
+        this.settings = settings;
+        gossip.subscribe(topic, message -> owner.execute(() -> receive(message)));
+    }
+
+    private GroupFormation formation(long round) {
+        return formations.computeIfAbsent(round, r -> new GroupFormation(self.toBase58(), self.bytes(), r,
+                settings.minSize(), settings.maxSize(), settings.maxSize(), settings.windowNanos(),
+                settings.giveUpNanos()));
+    }
+
+    private void receive(PubsubMessage message) {
+        RoundMessage decoded;
+        PeerId author;
+        List<String> names = List.of();
+        try {
+            author = new PeerId(message.from());
+            decoded = RoundMessage.decode(message.data());
+            if (decoded instanceof RoundMessage.Roster roster) {
+                names = roster.members().stream().map(m -> new PeerId(m.peerId()).toBase58()).toList();
+            }
+        } catch (CollectivesException | P2pException e) {
+            LOG.warn("matchmaking: dropping a malformed round message: {}", e.getMessage());
+            return;
+        }
+        long round = decoded.round();
+        if (round < newestStarted || round > Math.max(newestStarted, 0) + ROUNDS_AHEAD) {
+            return;
+        }
+        GroupFormation f = formation(round);
+        switch (decoded) {
+            case RoundMessage.Ready ready -> f.onReady(author.toBase58(), author.bytes(), ready);
+            case RoundMessage.Roster roster -> f.onRoster(author.toBase58(), names, roster);
+        }
+    }
+
+    /**
+     * Announces readiness for {@code round} and completes with its roster, or with {@code null} when this
+     * peer sits the round out.
+     *
+     * @param round     the round
+     * @param samples   samples processed this round
+     * @param addresses where this peer can be dialed
+     * @return the roster, or null
+     */
+    public CompletableFuture<RoundMessage.Roster> form(long round, long samples, List<String> addresses) {
+        CompletableFuture<RoundMessage.Roster> result = new CompletableFuture<>();
+        owner.execute(() -> {
+            newestStarted = Math.max(newestStarted, round);
+            formations.keySet().removeIf(r -> r < round);
+            RoundMessage.Ready ready = new RoundMessage.Ready(round, samples, addresses);
+            GroupFormation f = formation(round);
+            f.selfReady(ready, clock.getAsLong());
+            gossip.publish(topic, RoundMessage.encode(ready));
+            ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
+            timer[0] = owner.scheduleAtFixedRate(() -> {
+                switch (f.poll(clock.getAsLong())) {
+                    case GroupFormation.Wait ignored -> { }
+                    case GroupFormation.Publish publish -> {
+                        gossip.publish(topic, RoundMessage.encode(publish.roster()));
+                        timer[0].cancel(false);
+                        result.complete(publish.roster());
+                    }
+                    case GroupFormation.Formed formed -> {
+                        timer[0].cancel(false);
+                        result.complete(formed.roster());
+                    }
+                    case GroupFormation.GiveUp giveUp -> {
+                        LOG.warn("matchmaking: {}", giveUp.reason());
+                        timer[0].cancel(false);
+                        result.complete(null);
+                    }
+                }
+            }, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
+        });
+        return result;
+    }
+
+    /** Stops taking round messages. */
+    @Override
+    public void close() {
+        owner.execute(formations::clear);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.starling.collectives.mesh;
+
+import dev.starling.collectives.CollectivesException;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What peers gossip on a run's round topic to form a group: {@link Ready} when a peer has finished its
+ * inner phase, and {@link Roster} when a round's leader fixes the group. The author of each message is
+ * the gossip message's signed {@code from}, never a field of the body.
+ *
+ * <p>Wire form (big-endian): {@code u8 type | u64 round | body}; Ready's body is
+ * {@code u64 samples | u16 n | n × (u16 len | UTF-8 multiaddr)}; Roster's body is
+ * {@code u16 n | n × (u16 len | peer id bytes | u16 m | m × (u16 len | UTF-8 multiaddr))}. Every count and
+ * length is checked against the caps before anything is allocated.
+ */
+public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Roster {
+    /** Largest encoded message. */
+    int MAX_BYTES = 256 * 1024;
+    /** Most members in a roster. */
+    int MAX_MEMBERS = 1024;
+    /** Most addresses per peer. */
+    int MAX_ADDRESSES = 8;
+    /** Longest address or peer id. */
+    int MAX_FIELD_BYTES = 1024;
+
+    /**
+     * The round this message is about.
+     *
+     * @return the round number
+     */
+    long round();
+
+    /**
+     * A peer finished round {@code round}'s inner phase and is ready to reduce.
+     *
+     * @param round     the round
+     * @param samples   samples it processed this round (its weight)
+     * @param addresses where it can be dialed
+     */
+    record Ready(long round, long samples, List<String> addresses) implements RoundMessage {
+        /** Copies the list. */
+        public Ready {
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /**
+     * The group of round {@code round}, in roster order (member i reduces part i).
+     *
+     * @param round   the round
+     * @param members the members
+     */
+    record Roster(long round, List<Member> members) implements RoundMessage {
+        /** Copies the list. */
+        public Roster {
+            members = List.copyOf(members);
+        }
+    }
+
+    /**
+     * One roster member.
+     *
+     * @param peerId    its peer id bytes
+     * @param addresses where it can be dialed
+     */
+    record Member(byte[] peerId, List<String> addresses) {
+        /** Copies the arrays. */
+        public Member {
+            peerId = peerId.clone();
+            addresses = List.copyOf(addresses);
+        }
+
+        @Override
+        public byte[] peerId() {
+            return peerId.clone();
+        }
+    }
+
+    /**
+     * Encodes a message.
+     *
+     * @param message the message
+     * @return its bytes
+     */
+    static byte[] encode(RoundMessage message) {
+        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream(); DataOutputStream out =
+                new DataOutputStream(bytes)) {
+            switch (message) {
+                case Ready r -> {
+                    out.writeByte(1);
+                    out.writeLong(r.round());
+                    out.writeLong(r.samples());
+                    writeStrings(out, r.addresses());
+                }
+                case Roster r -> {
+                    out.writeByte(2);
+                    out.writeLong(r.round());
+                    out.writeShort(r.members().size());
+                    for (Member m : r.members()) {
+                        out.writeShort(m.peerId.length);
+                        out.write(m.peerId);
+                        writeStrings(out, m.addresses());
+                    }
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw CollectivesException.internal("cannot encode a round message: " + e.getMessage());
+        }
+    }
+
+    private static void writeStrings(DataOutputStream out, List<String> values) throws IOException {
+        out.writeShort(values.size());
+        for (String v : values) {
+            byte[] b = v.getBytes(StandardCharsets.UTF_8);
+            out.writeShort(b.length);
+            out.write(b);
+        }
+    }
+
+    /**
+     * Decodes a message from a remote peer.
+     *
+     * @param bytes the message
+     * @return the message
+     * @throws CollectivesException BAD_PEER (protocol violation) if malformed or over a cap
+     */
+    static RoundMessage decode(byte[] bytes) {
+        if (bytes.length > MAX_BYTES) {
+            throw CollectivesException.protocolViolation("round message of " + bytes.length + " bytes");
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            int type = in.get();
+            long round = in.getLong();
+            RoundMessage message = switch (type) {
+                case 1 -> new Ready(round, in.getLong(), readStrings(in));
+                case 2 -> {
+                    int n = count(in, MAX_MEMBERS);
+                    List<Member> members = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        members.add(new Member(field(in), readStrings(in)));
+                    }
+                    yield new Roster(round, members);
+                }
+                default -> throw CollectivesException.protocolViolation("unknown round message type " + type);
+            };
+            if (in.hasRemaining()) {
+                throw CollectivesException.protocolViolation(in.remaining() + " trailing bytes in a round message");
+            }
+            return message;
+        } catch (BufferUnderflowException e) {
+            throw CollectivesException.protocolViolation("truncated round message");
+        }
+    }
+
+    private static int count(ByteBuffer in, int max) {
+        int n = Short.toUnsignedInt(in.getShort());
+        if (n > max) {
+            throw CollectivesException.protocolViolation("round message count " + n + " over " + max);
+        }
+        return n;
+    }
+
+    private static byte[] field(ByteBuffer in) {
+        int length = count(in, MAX_FIELD_BYTES);
+        if (length > in.remaining()) {
+            throw CollectivesException.protocolViolation("round message field of " + length + " bytes truncated");
+        }
+        byte[] b = new byte[length];
+        in.get(b);
+        return b;
+    }
+
+    private static List<String> readStrings(ByteBuffer in) {
+        int n = count(in, MAX_ADDRESSES);
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new String(field(in), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}
