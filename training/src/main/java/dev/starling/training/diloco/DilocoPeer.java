@@ -1,0 +1,247 @@
+package dev.starling.training.diloco;
+
+import dev.starling.collectives.butterfly.ButterflyConfig;
+import dev.starling.collectives.butterfly.ButterflyMember;
+import dev.starling.collectives.butterfly.ButterflyResult;
+import dev.starling.collectives.butterfly.PartSplit;
+import dev.starling.collectives.codec.ErrorFeedback;
+import dev.starling.model.Gpt;
+import dev.starling.model.data.TokenDataset;
+import dev.starling.optimizer.outer.Co2OuterOptimizer;
+import dev.starling.optimizer.outer.OuterNesterov;
+import dev.starling.tensor.cpu.ParallelFor;
+import dev.starling.training.TrainConfig;
+import dev.starling.training.Trainer;
+import java.util.List;
+
+/**
+ * One DiLoCo peer's state, without I/O: its own GPT and inner AdamW ({@link Trainer}, whose state stays local
+ * across rounds and whose learning rate is a pure function of the global inner step), the shared θ_global, the outer
+ * optimizer and an error-feedback residual for its updates. A round is
+ *
+ * <pre>
+ *   innerPhase()                     H AdamW steps on this peer's data shard
+ *   beginRound(...)                  Δ = θ_global − θ_local (CO2: roundStart − θ_local); a ButterflyMember for Δ
+ *   (the group exchange runs the butterfly all-reduce)
+ *   finishRound(result)              blocking: outer Nesterov step on θ_global with the aggregate; θ_local ← θ_global
+ *                                    CO2: apply the previous round's aggregate (penalised, momentum clipped), keep
+ *                                    this one for the next round, rebase θ_local without losing its inner progress
+ * </pre>
+ *
+ * <p>Every honest peer that applies the same aggregates holds bit-identical θ_global ({@link #globalHash()}).
+ * Owner: the simulation thread; {@link #close()} frees the model and optimizer buffers.
+ */
+public final class DilocoPeer implements AutoCloseable {
+    private final int index;
+    private final OuterConfig outer;
+    private final long runIdHash;
+    private final Gpt gpt;
+    private final Trainer trainer;
+    private final float[] thetaGlobal;
+    private final float[] roundStart;
+    private final float[] delta;
+    private final ErrorFeedback errorFeedback;
+    private final OuterNesterov nesterov;
+    private final Co2OuterOptimizer co2;
+    private float[] pending;
+    private float deltaScale = 1f;
+    private double lastInnerLoss = Double.NaN;
+
+    /**
+     * Creates a peer whose model starts at the run's shared initialisation.
+     *
+     * @param index     this peer's number in the run (its data shard is derived from it and the run seed)
+     * @param inner     the inner loop's settings; its seed is the run seed
+     * @param outer     the outer round's settings
+     * @param data      the dataset (shared, read-only)
+     * @param pool      the worker team (owned by the caller)
+     * @param runIdHash the run id hash every chunk carries
+     */
+    public DilocoPeer(final int index, final TrainConfig inner, final OuterConfig outer, final TokenDataset data,
+                      final ParallelFor pool, final long runIdHash) {
+        this.index = index;
+        this.outer = outer;
+        this.runIdHash = runIdHash;
+        this.gpt = new Gpt(inner.model());
+        gpt.initGpt2(inner.seed());
+        this.trainer = new Trainer(Shards.forPeer(inner, index), gpt, data, pool);
+        float[] theta = gpt.parameters().data();
+        this.thetaGlobal = theta.clone();
+        this.roundStart = theta.clone();
+        this.delta = new float[theta.length];
+        this.errorFeedback = outer.errorFeedback() ? new ErrorFeedback(theta.length) : null;
+        this.nesterov = outer.overlapped() ? null : new OuterNesterov(theta.length, outer.nesterov());
+        this.co2 = outer.overlapped() ? new Co2OuterOptimizer(theta.length, outer.co2()) : null;
+    }
+
+    /**
+     * Turns this peer into a sign-flip attacker: it sends {@code -scale·Δ} instead of Δ (1 is honest).
+     *
+     * @param scale the factor applied to its updates
+     */
+    public void scaleUpdates(final float scale) {
+        this.deltaScale = scale;
+    }
+
+    /**
+     * Runs H inner steps.
+     *
+     * @return the mean training loss over them
+     */
+    public double innerPhase() {
+        double sum = 0;
+        for (int s = 0; s < outer.innerSteps(); s++) {
+            sum += trainer.step();
+        }
+        lastInnerLoss = sum / outer.innerSteps();
+        return lastInnerLoss;
+    }
+
+    /**
+     * Computes this round's update and the butterfly member that sends it.
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @return the member (its update is {@link #update()})
+     */
+    public ButterflyMember beginRound(final long round, final List<String> roster,
+                                      final GroupExchange.Deadlines deadlines) {
+        int self = roster.indexOf(name());
+        if (self < 0) {
+            throw new IllegalArgumentException(name() + " is not in the roster " + roster);
+        }
+        float[] local = gpt.parameters().data();
+        OuterNesterov.pseudoGradient(outer.overlapped() ? roundStart : thetaGlobal, local, delta);
+        if (deltaScale != 1f) {
+            for (int i = 0; i < delta.length; i++) {
+                delta[i] *= deltaScale;
+            }
+        }
+        ButterflyConfig config = new ButterflyConfig(roster, self, delta.length, PartSplit.even(),
+            outer.contributionCodec(), outer.aggregateCodec(), outer.aggregator(), null, null, runIdHash, round,
+            deadlines.reduceNanos(), deadlines.gatherNanos());
+        return new ButterflyMember(config, errorFeedback);
+    }
+
+    /**
+     * This round's update Δ, as {@link #beginRound} computed it.
+     *
+     * @return the update (owned by this peer; valid until the next round)
+     */
+    public float[] update() {
+        return delta;
+    }
+
+    /**
+     * Applies the round's aggregate (blocking DiLoCo) or the previous round's (CO2), and moves θ_local.
+     *
+     * @param result what the butterfly ended with on this peer
+     */
+    public void finishRound(final ButterflyResult result) {
+        float[] local = gpt.parameters().data();
+        if (!outer.overlapped()) {
+            nesterov.step(thetaGlobal, result.aggregate());
+            System.arraycopy(thetaGlobal, 0, local, 0, local.length);
+            return;
+        }
+        if (pending != null) {
+            co2.step(thetaGlobal, pending);
+        }
+        pending = result.aggregate().clone();
+        Co2OuterOptimizer.rebaseLocal(local, roundStart, thetaGlobal);
+    }
+
+    /**
+     * CO2 only: applies the last pending aggregate at the end of training (the network version waits for the last
+     * all-reduce here) and moves θ_local onto θ_global. A no-op for blocking DiLoCo.
+     */
+    public void flush() {
+        if (outer.overlapped() && pending != null) {
+            co2.step(thetaGlobal, pending);
+            pending = null;
+            float[] local = gpt.parameters().data();
+            System.arraycopy(thetaGlobal, 0, local, 0, local.length);
+            System.arraycopy(thetaGlobal, 0, roundStart, 0, local.length);
+        }
+    }
+
+    /**
+     * The shared parameters every honest peer holds identically after a round.
+     *
+     * @return θ_global (owned by this peer; do not modify)
+     */
+    public float[] thetaGlobal() {
+        return thetaGlobal;
+    }
+
+    /**
+     * The hash the peer would gossip after a round.
+     *
+     * @return SHA-256 of θ_global's bytes
+     */
+    public String globalHash() {
+        return StateHash.of(thetaGlobal);
+    }
+
+    /**
+     * This peer's local model.
+     *
+     * @return the GPT it trains
+     */
+    public Gpt model() {
+        return gpt;
+    }
+
+    /**
+     * This peer's number in the run.
+     *
+     * @return the index
+     */
+    public int index() {
+        return index;
+    }
+
+    /**
+     * The name this peer has in rosters.
+     *
+     * @return {@code peer-<index>}
+     */
+    public String name() {
+        return "peer-" + index;
+    }
+
+    /**
+     * The mean training loss of the last inner phase.
+     *
+     * @return the loss, NaN before the first phase
+     */
+    public double lastInnerLoss() {
+        return lastInnerLoss;
+    }
+
+    /**
+     * Inner steps taken so far (the global inner step the schedule is at).
+     *
+     * @return the step count
+     */
+    public int innerSteps() {
+        return trainer.steps();
+    }
+
+    /**
+     * The error-feedback residual's norm.
+     *
+     * @return the norm, 0 without error feedback
+     */
+    public double residualNorm() {
+        return errorFeedback == null ? 0 : errorFeedback.residualNorm();
+    }
+
+    /** Frees the model and the inner optimizer. */
+    @Override
+    public void close() {
+        trainer.close();
+        gpt.close();
+    }
+}
