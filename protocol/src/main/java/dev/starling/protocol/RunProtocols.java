@@ -20,4 +20,14 @@ public final class RunProtocols {
     public static String telemetryTopic(String runId) {
         return "/starling/" + runId + "/telemetry";
     }
+
+    /**
+     * The gossipsub topic on which a run's peers form each round's group.
+     *
+     * @param runId the run id
+     * @return the topic id
+     */
+    public static String roundTopic(String runId) {
+        return "/starling/" + runId + "/rounds";
+    }
 }

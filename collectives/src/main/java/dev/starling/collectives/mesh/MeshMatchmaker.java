@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     private final Settings settings;
     private final Map<Long, GroupFormation> formations = new HashMap<>();
     private long newestStarted = -1;
+    private volatile BiConsumer<PeerId, List<String>> peerSeen = (peer, addresses) -> { };
 
     /**
      * Group-size and timing settings.
@@ -95,7 +97,10 @@ public final class MeshMatchmaker implements AutoCloseable {
         }
         GroupFormation f = formation(round);
         switch (decoded) {
-            case RoundMessage.Ready ready -> f.onReady(author.toBase58(), author.bytes(), ready);
+            case RoundMessage.Ready ready -> {
+                f.onReady(author.toBase58(), author.bytes(), ready);
+                peerSeen.accept(author, ready.addresses());
+            }
             case RoundMessage.Roster roster -> f.onRoster(author.toBase58(), names, roster);
         }
     }
@@ -140,6 +145,16 @@ public final class MeshMatchmaker implements AutoCloseable {
             }, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
         });
         return result;
+    }
+
+    /**
+     * Sets who is told about every peer announcing readiness, with its addresses (for example to dial it,
+     * so that the peers' own gossip mesh does not depend on the bootstrap node). Called on the owner thread.
+     *
+     * @param listener the listener; must be quick
+     */
+    public void onPeerSeen(BiConsumer<PeerId, List<String>> listener) {
+        this.peerSeen = listener;
     }
 
     /** Stops taking round messages. */

@@ -67,6 +67,8 @@ public final class CoordinatorNode implements AutoCloseable {
         view.setRunId(runId);
         gossip.subscribe(topic, message -> view.offer(message.data(),
                 new dev.starling.p2p.core.PeerId(message.from()).toBase58()));
+        // Subscribed so that it relays group formation until the peers have dialed each other directly.
+        gossip.subscribe(RunProtocols.roundTopic(runId), message -> { });
         List<Multiaddr> bound = new ArrayList<>();
         for (Multiaddr address : config.listen()) {
             bound.add(await(host.listen(address), "listen on " + address));

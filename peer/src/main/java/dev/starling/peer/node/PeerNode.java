@@ -179,6 +179,35 @@ public final class PeerNode implements AutoCloseable {
     }
 
     /**
+     * The host, for services that run their own protocols on it.
+     *
+     * @return the host
+     */
+    public Host host() {
+        return host;
+    }
+
+    /**
+     * The gossip router.
+     *
+     * @return the router
+     */
+    public GossipSub gossip() {
+        return gossip;
+    }
+
+    /**
+     * Addresses other peers can dial: the listen addresses, with the wildcard {@code 0.0.0.0} replaced by
+     * loopback (for one machine; use {@code --announce} on a real network).
+     *
+     * @return dialable multiaddrs without {@code /p2p}
+     */
+    public List<String> dialableAddresses() {
+        return host.listenAddresses().stream().map(a -> a.toString().replace("/ip4/0.0.0.0/", "/ip4/127.0.0.1/"))
+                .toList();
+    }
+
+    /**
      * Peers this node is connected to now.
      *
      * @return the connection count

@@ -1,0 +1,198 @@
+package dev.starling.peer.node;
+
+import dev.starling.collectives.butterfly.ButterflyMember;
+import dev.starling.collectives.butterfly.ButterflyResult;
+import dev.starling.collectives.codec.UpdateChunks;
+import dev.starling.collectives.mesh.MeshButterfly;
+import dev.starling.collectives.mesh.MeshMatchmaker;
+import dev.starling.collectives.mesh.RoundMessage;
+import dev.starling.model.data.TokenDataset;
+import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.PeerId;
+import dev.starling.protocol.RunProtocols;
+import dev.starling.protocol.manifest.RunManifest;
+import dev.starling.tensor.cpu.ParallelFor;
+import dev.starling.training.TrainConfig;
+import dev.starling.training.diloco.DilocoPeer;
+import dev.starling.training.diloco.Evaluator;
+import dev.starling.training.diloco.GroupExchange;
+import dev.starling.training.diloco.OuterConfig;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One peer's DiLoCo over the mesh: H inner steps, then a group formed over gossip, then the butterfly
+ * all-reduce of the compressed pseudo-gradient over streams, then the outer step. Blocking DiLoCo only
+ * (the overlapped CO2 loop and state sync for late joiners are not wired here yet). Runs on the caller's
+ * thread; the butterfly and matchmaking run on an owner executor this object owns.
+ */
+public final class MeshDiloco implements AutoCloseable {
+    /** Validation batches the round's leader evaluates. */
+    static final int VAL_BATCHES = 20;
+
+    /** What a round ended with, for telemetry and the console. */
+    public record RoundOutcome(long round, int groupSize, boolean leader, double innerLoss, double valLoss,
+                               String stateHash, long bytesSent, long bytesReceived, long roundMillis,
+                               double compressionRatio, int faults, double tokensPerS) {
+    }
+
+    /** Receives each round's outcome on the training thread. */
+    public interface Listener {
+        /**
+         * Called after every round this peer took part in (or sat out, with group size 0).
+         *
+         * @param outcome the round's outcome
+         */
+        void onRound(RoundOutcome outcome);
+    }
+
+    private final PeerNode node;
+    private final RunManifest manifest;
+    private final DefaultEventExecutor owner = new DefaultEventExecutor();
+    private final MeshButterfly butterfly;
+    private final MeshMatchmaker matchmaker;
+    private final DilocoPeer peer;
+    private final Evaluator evaluator;
+    private final TrainConfig config;
+
+    /**
+     * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
+     *
+     * @param node  the joined node
+     * @param data  the dataset
+     * @param pool  the worker team (owned by the caller)
+     * @param shard this peer's data shard number
+     */
+    public MeshDiloco(PeerNode node, TokenDataset data, ParallelFor pool, int shard) {
+        this.node = node;
+        this.manifest = node.manifest();
+        OuterConfig outer = ManifestTraining.outer(manifest);
+        this.config = ManifestTraining.config(manifest, data, manifest.inner().steps() * 1000, manifest.seed());
+        long runIdHash = Long.parseUnsignedLong(node.runId().substring(0, 16), 16);
+        this.peer = new DilocoPeer(shard, config, outer, data, pool, runIdHash);
+        this.evaluator = new Evaluator(config.model(), data, config.batchSize(), config.seqLen(), VAL_BATCHES,
+                manifest.seed(), pool);
+        int maxFrame = UpdateChunks.DEFAULT_MAX_ELEMENTS * 4 + 1024;
+        this.butterfly = new MeshButterfly(node.host(), owner, System::nanoTime,
+                Math.min(maxFrame, peer.thetaGlobal().length * 4 + 4096));
+        long window = TimeUnit.SECONDS.toNanos(Math.max(1, manifest.deadlines().matchmakingSeconds() / 10));
+        long giveUp = TimeUnit.SECONDS.toNanos(manifest.deadlines().matchmakingSeconds());
+        MeshMatchmaker.Settings settings = new MeshMatchmaker.Settings(manifest.group().minSize(),
+                manifest.group().maxSize(), window, giveUp);
+        this.matchmaker = new MeshMatchmaker(node.gossip(), RunProtocols.roundTopic(node.runId()),
+                node.host().peerId(), owner, System::nanoTime, settings);
+        matchmaker.onPeerSeen(this::connect);
+    }
+
+    /**
+     * Runs rounds until {@code rounds} are done (0: forever) or {@code stop} says so.
+     *
+     * @param rounds   rounds to run, 0 for no limit
+     * @param stop     checked between phases
+     * @param listener told about every round
+     * @throws InterruptedException if interrupted while waiting for the group
+     */
+    public void run(int rounds, BooleanSupplier stop, Listener listener) throws InterruptedException {
+        int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
+        for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
+            long innerStart = System.nanoTime();
+            double innerLoss = peer.innerPhase();
+            double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
+            if (stop.getAsBoolean()) {
+                return;
+            }
+            listener.onRound(outerRound(round, innerLoss, tokensPerS));
+        }
+    }
+
+    private RoundOutcome outerRound(long round, double innerLoss, double tokensPerS) throws InterruptedException {
+        long start = System.nanoTime();
+        long sent0 = butterfly.bytesSent();
+        long received0 = butterfly.bytesReceived();
+        RoundMessage.Roster roster = await(matchmaker.form(round, (long) manifest.inner().steps()
+                * config.batchSize(), node.dialableAddresses()), "form round " + round + "'s group");
+        if (roster == null) {
+            return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
+                    (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
+        }
+        List<PeerId> members = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (RoundMessage.Member m : roster.members()) {
+            PeerId id = new PeerId(m.peerId());
+            members.add(id);
+            boolean self = id.equals(node.host().peerId());
+            labels.add(self ? peer.name() : id.toBase58());
+            if (!self) {
+                connect(id, m.addresses());
+            }
+        }
+        long now = System.nanoTime();
+        long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
+        ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now + cap / 2, now + cap));
+        ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
+                + round);
+        peer.finishRound(result);
+        boolean leader = members.getFirst().equals(node.host().peerId());
+        double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
+        long sent = butterfly.bytesSent() - sent0;
+        int n = members.size();
+        double fp32Bytes = n > 1 ? 2.0 * (n - 1) / n * 4.0 * peer.thetaGlobal().length : Double.NaN;
+        return new RoundOutcome(round, n, leader, innerLoss, valLoss, peer.globalHash(), sent,
+                butterfly.bytesReceived() - received0, (System.nanoTime() - start) / 1_000_000,
+                sent > 0 ? fp32Bytes / sent : Double.NaN, result.faults().size(), tokensPerS);
+    }
+
+    private void connect(PeerId peer, List<String> addresses) {
+        if (!peer.equals(node.host().peerId()) && node.host().connection(peer).isEmpty() && !addresses.isEmpty()) {
+            try {
+                node.host().dial(Multiaddr.fromString(addresses.getFirst()).withPeerId(peer));
+            } catch (RuntimeException e) {
+                // a peer announcing an address we cannot parse or reach only loses the direct link
+            }
+        }
+    }
+
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> future, String what)
+            throws InterruptedException {
+        try {
+            return future.get(1, TimeUnit.HOURS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot " + what + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("cannot " + what + ": no result within an hour", e);
+        }
+    }
+
+    /**
+     * Validation loss of the current θ_global on the leader's fixed batches.
+     *
+     * @return the mean loss
+     */
+    public double validationLoss() {
+        return evaluator.loss(peer.thetaGlobal());
+    }
+
+    /**
+     * The model's parameter count.
+     *
+     * @return elements of θ
+     */
+    public int parameters() {
+        return peer.thetaGlobal().length;
+    }
+
+    /** Leaves the round protocols and frees the model. */
+    @Override
+    public void close() {
+        matchmaker.close();
+        butterfly.close();
+        evaluator.close();
+        peer.close();
+        owner.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
