@@ -99,7 +99,9 @@ public final class MeshButterfly implements AutoCloseable {
                         try {
                             byte[] bytes = ByteBufUtil.getBytes(frame);
                             PeerId sender = s.remotePeer();
-                            owner.execute(() -> receive(sender, bytes));
+                            if (!owner.isShuttingDown()) {
+                                owner.execute(() -> receive(sender, bytes));
+                            }
                         } finally {
                             frame.release();
                         }

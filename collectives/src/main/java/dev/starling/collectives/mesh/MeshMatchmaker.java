@@ -68,7 +68,11 @@ public final class MeshMatchmaker implements AutoCloseable {
         this.clock = clock;
         this.self = self;
         this.settings = settings;
-        gossip.subscribe(topic, message -> owner.execute(() -> receive(message)));
+        gossip.subscribe(topic, message -> {
+            if (!owner.isShuttingDown()) {
+                owner.execute(() -> receive(message));
+            }
+        });
     }
 
     private GroupFormation formation(long round) {

@@ -48,9 +48,9 @@ class StarlingCommandTest {
 
     @Test
     void shouldReportUserErrorAsOneLineWithExitTwo() {
-        assertEquals(2, run("demo"));
+        assertEquals(2, run("demo", "--rounds", "0"));
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
-        assertTrue(err.toString().startsWith("starling: demo is not built yet"), err.toString());
+        assertTrue(err.toString().startsWith("starling: --rounds must be at least 1"), err.toString());
     }
 
     @Test
