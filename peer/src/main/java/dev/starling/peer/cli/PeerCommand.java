@@ -40,6 +40,9 @@ public final class PeerCommand implements Callable<Integer> {
             description = "multiaddr to listen on, repeatable (default: ${DEFAULT-VALUE})")
     List<String> listen;
 
+    @Option(names = "--announce", description = "multiaddr other peers should dial to reach this one, repeatable")
+    List<String> announce = List.of();
+
     @Option(names = "--data", description = "local dataset path instead of the manifest's source")
     String data;
 
@@ -68,7 +71,7 @@ public final class PeerCommand implements Callable<Integer> {
             }
         }, "peer-shutdown"));
         try (PeerNode node = PeerNode.join(identity, NodeOptions.multiaddrs("--listen", listen),
-                NodeOptions.multiaddrs("--join", join))) {
+                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", join))) {
             System.err.println("peer " + node.peerId() + " joined run " + node.runId().substring(0, 16));
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);
             RoundTelemetry telemetry = new RoundTelemetry(node, nThreads);

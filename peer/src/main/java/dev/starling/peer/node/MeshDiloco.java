@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * One peer's DiLoCo over the mesh: H inner steps, then a group formed over gossip, then the butterfly
@@ -87,6 +88,10 @@ public final class MeshDiloco implements AutoCloseable {
         this.matchmaker = new MeshMatchmaker(node.gossip(), RunProtocols.roundTopic(node.runId()),
                 node.host().peerId(), owner, System::nanoTime, settings);
         matchmaker.onPeerSeen(this::connect);
+        if (outer.overlapped()) {
+            LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
+                    + " over the mesh the all-reduce does not yet overlap the next inner phase");
+        }
     }
 
     /**

@@ -24,6 +24,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultEventExecutor;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +54,10 @@ public final class PeerNode implements AutoCloseable {
     private final RunManifest manifest;
     private final String runId;
     private final String telemetryTopic;
+    private final List<Multiaddr> announce;
 
-    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> join) {
+    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join) {
+        this.announce = List.copyOf(announce);
         this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.gossipOwner = new DefaultEventExecutor();
         this.host = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport().build();
@@ -84,6 +90,21 @@ public final class PeerNode implements AutoCloseable {
      * @throws UserError if no bootstrap address answers, or the manifest is unsigned, forged or invalid
      */
     public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> join) {
+        return join(identity, listen, List.of(), join);
+    }
+
+    /**
+     * Starts a host and joins the run behind {@code join}, advertising {@code announce} to other peers.
+     *
+     * @param identity this peer's key
+     * @param listen   addresses to listen on
+     * @param announce addresses other peers should dial instead of the listen addresses, or empty
+     * @param join     bootstrap addresses, each ending in {@code /p2p/<id>}
+     * @return the joined node
+     * @throws UserError if no bootstrap address answers, or the manifest is unsigned, forged or invalid
+     */
+    public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
+                                List<Multiaddr> join) {
         if (join.isEmpty()) {
             throw new UserError("give at least one --join address (the coordinator prints it when it starts)");
         }
@@ -93,7 +114,7 @@ public final class PeerNode implements AutoCloseable {
                         + " coordinator printed");
             }
         }
-        return new PeerNode(identity, listen, join);
+        return new PeerNode(identity, listen, announce, join);
     }
 
     private SignedManifest fetchManifest(List<Multiaddr> join) {
@@ -197,14 +218,48 @@ public final class PeerNode implements AutoCloseable {
     }
 
     /**
-     * Addresses other peers can dial: the listen addresses, with the wildcard {@code 0.0.0.0} replaced by
-     * loopback (for one machine; use {@code --announce} on a real network).
+     * Addresses other peers can dial: the announced ones if any, else the listen addresses with the wildcard
+     * {@code 0.0.0.0} expanded to this machine's IPv4 interface addresses and loopback.
      *
      * @return dialable multiaddrs without {@code /p2p}
      */
     public List<String> dialableAddresses() {
-        return host.listenAddresses().stream().map(a -> a.toString().replace("/ip4/0.0.0.0/", "/ip4/127.0.0.1/"))
-                .toList();
+        if (!announce.isEmpty()) {
+            return announce.stream().map(Multiaddr::toString).toList();
+        }
+        List<String> out = new ArrayList<>();
+        for (Multiaddr address : host.listenAddresses()) {
+            String text = address.toString();
+            if (!text.startsWith("/ip4/0.0.0.0/")) {
+                out.add(text);
+                continue;
+            }
+            String rest = text.substring("/ip4/0.0.0.0".length());
+            for (String ip : interfaceAddresses()) {
+                out.add("/ip4/" + ip + rest);
+            }
+            out.add("/ip4/127.0.0.1" + rest);
+        }
+        return out.subList(0, Math.min(out.size(), dev.starling.collectives.mesh.RoundMessage.MAX_ADDRESSES));
+    }
+
+    private static List<String> interfaceAddresses() {
+        List<String> out = new ArrayList<>();
+        try {
+            for (NetworkInterface nic : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+                    if (a instanceof Inet4Address) {
+                        out.add(a.getHostAddress());
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            // no interface list: loopback only
+        }
+        return out;
     }
 
     /**
