@@ -12,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,6 +43,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     private static final long SETTLE_MILLIS = 300;
     /** Blocks per library per shape, interleaved S, O, S, O. */
     private static final int ROUNDS = 2;
+    private static final ThreadMXBean THREAD_MX = ManagementFactory.getThreadMXBean();
 
     /** GPT 4 layers, 256 channels, vocab 512, B*T = 1024: forward (M, K, N) of each matmul. */
     private static final String[] LAYERS = {"qkv", "attn_proj", "mlp_fc", "mlp_proj", "lm_head"};
@@ -62,6 +65,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
             description = "Shapes to run: names such as qkv.forward, mlp_proj.dX, lm_head.dW (default: all 15),"
                     + " or MxNxK with an optional :NN, :NT, :TN or :TT for transA/transB.")
     private List<String> shapeNames;
+
+    @Option(names = "--clock", defaultValue = "wall",
+            description = "wall (default) or cpu: the calling thread's CPU time, which ignores time stolen by other"
+                    + " processes on a shared machine; only with --threads 1, where both libraries run on this thread.")
+    private String clock;
 
     @Option(names = "--no-reference", description = "Skip timing the scalar reference on the first shape.")
     private boolean noReference;
@@ -100,6 +108,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("bench", "gemm");
         out.put("threads", threads);
+        out.put("clock", clock);
         out.put("lanes", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length());
         double starlingGflops = flops / starlingSeconds / 1e9;
         out.put("starling_gflops", round(starlingGflops));
@@ -127,6 +136,13 @@ public final class BenchGemmCommand implements Callable<Integer> {
         if (iterations < 1) {
             throw new UserError("--iterations must be at least 1, got " + iterations);
         }
+        if (!clock.equals("wall") && !clock.equals("cpu")) {
+            throw new UserError("--clock must be wall or cpu, got '" + clock + "'");
+        }
+        if (clock.equals("cpu") && threads != 1) {
+            throw new UserError("--clock cpu needs --threads 1 (CPU time of one thread says nothing about a team);"
+                    + " got --threads " + threads);
+        }
     }
 
     /** Runs interleaved timed blocks; returns the median seconds per call of Starling and OpenBLAS. */
@@ -139,18 +155,18 @@ public final class BenchGemmCommand implements Callable<Integer> {
         for (int round = 0; round < ROUNDS; round++) {
             settle(blas);
             for (int i = 0; i < iterations; i++) {
-                long t0 = System.nanoTime();
+                long t0 = now();
                 starlingCall(s, x, pool);
-                starling[round * iterations + i] = (System.nanoTime() - t0) * 1e-9;
+                starling[round * iterations + i] = (now() - t0) * 1e-9;
             }
             if (blas != null) {
                 for (int i = 0; round == 0 && i < warmup; i++) {
                     blas.sgemm(s, x);
                 }
                 for (int i = 0; i < iterations; i++) {
-                    long t0 = System.nanoTime();
+                    long t0 = now();
                     blas.sgemm(s, x);
-                    open[round * iterations + i] = (System.nanoTime() - t0) * 1e-9;
+                    open[round * iterations + i] = (now() - t0) * 1e-9;
                 }
             }
         }
@@ -163,6 +179,10 @@ public final class BenchGemmCommand implements Callable<Integer> {
                 s.k(), s.transA() ? "T" : "N", s.transB() ? "T" : "N", s.flops() / sMedian / 1e9,
                 blas == null ? "n/a" : String.format("%6.1f GFLOP/s", s.flops() / oMedian / 1e9));
         return new double[] {sMedian, oMedian};
+    }
+
+    private long now() {
+        return clock.equals("cpu") ? THREAD_MX.getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     private void settle(OpenBlas blas) {
