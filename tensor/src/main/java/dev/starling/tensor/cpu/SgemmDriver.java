@@ -186,7 +186,17 @@ final class SgemmDriver implements IntConsumer {
         float[] ap = packedA[worker];
         float[] tile = tiles[worker];
         float[] bp = packedB;
-        SgemmKernel.packA(transA, a, aOff, lda, i0, rows, pc, kb, ap);
+        // A not transposed: full MR-row slivers are read in place; only a partial last sliver is packed
+        // (into the first sliver of this worker's buffer). A transposed: the whole block is packed.
+        boolean inPlace = !transA;
+        int fullSlivers = rows / MR;
+        if (inPlace) {
+            if (fullSlivers * MR < rows) {
+                SgemmKernel.packA(false, a, aOff, lda, i0 + fullSlivers * MR, rows - fullSlivers * MR, pc, kb, ap);
+            }
+        } else {
+            SgemmKernel.packA(true, a, aOff, lda, i0, rows, pc, kb, ap);
+        }
         int colSlivers = ceilDiv(nb, NR);
         int rowSlivers = ceilDiv(rows, MR);
         int aStride = SgemmKernel.aSliverStride(kb);
@@ -201,11 +211,19 @@ final class SgemmDriver implements IntConsumer {
             for (int is = 0; is < rowSlivers; is++) {
                 int r = Math.min(MR, rows - is * MR);
                 int cIdx = cCol + (i0 + is * MR) * ldc;
-                int aIdx = is * aStride;
-                if (direct && r == MR && cols == NR) {
-                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, c, cIdx, ldc, accumulate);
+                boolean full = r == MR && cols == NR && direct;
+                float[] out = full ? c : tile;
+                int outIdx = full ? cIdx : 0;
+                int ldOut = full ? ldc : NR;
+                boolean acc = full && accumulate;
+                if (inPlace && is < fullSlivers) {
+                    int aIdx = aOff + (i0 + is * MR) * lda + pc;
+                    SgemmKernel.kernelRows(kb, a, aIdx, lda, bp, bIdx, out, outIdx, ldOut, acc);
                 } else {
-                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, tile, 0, NR, false);
+                    int aIdx = inPlace ? 0 : is * aStride;
+                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, out, outIdx, ldOut, acc);
+                }
+                if (!full) {
                     SgemmKernel.applyTile(tile, c, cIdx, ldc, r, cols, alpha, beta, mode);
                 }
             }

@@ -119,6 +119,77 @@ final class SgemmKernel {
     }
 
     /**
+     * {@link #kernel} reading A straight from its row-major storage instead of a packed sliver: rows
+     * {@code aIdx + r * lda}, {@code r < MR}, each read sequentially. Used when A is not transposed,
+     * which saves packing A (a cost that grows as n shrinks, since packed A is reused n / NR times).
+     */
+    static void kernelRows(int kc, float[] a, int aIdx, int lda, float[] bp, int bIdx, float[] out, int outIdx,
+                           int ldOut, boolean accumulate) {
+        int a1 = aIdx + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        if (accumulate) {
+            int o = outIdx;
+            c00 = FloatVector.fromArray(SPECIES, out, o);
+            c01 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c10 = FloatVector.fromArray(SPECIES, out, o);
+            c11 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c20 = FloatVector.fromArray(SPECIES, out, o);
+            c21 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c30 = FloatVector.fromArray(SPECIES, out, o);
+            c31 = FloatVector.fromArray(SPECIES, out, o + LANES);
+        } else {
+            c00 = FloatVector.zero(SPECIES);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        for (int p = 0; p < kc; p++) {
+            int bi = bIdx + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + LANES);
+            FloatVector av = FloatVector.broadcast(SPECIES, a[aIdx + p]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(SPECIES, a[a1 + p]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(SPECIES, a[a2 + p]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(SPECIES, a[a3 + p]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+        }
+        c00.intoArray(out, outIdx);
+        c01.intoArray(out, outIdx + LANES);
+        int o = outIdx + ldOut;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + LANES);
+        o += ldOut;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + LANES);
+        o += ldOut;
+        c30.intoArray(out, o);
+        c31.intoArray(out, o + LANES);
+    }
+
+    /**
      * Applies a computed tile (row stride NR) to the {@code rows x cols} corner of C at {@code cIdx}:
      * {@code C = alpha * tile} ({@link #OVERWRITE}), {@code + beta * C} ({@link #SCALE}) or {@code + C}
      * ({@link #ADD}). Full-width rows use vectors, partial ones scalars.
