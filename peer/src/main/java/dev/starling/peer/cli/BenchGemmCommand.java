@@ -95,8 +95,21 @@ public final class BenchGemmCommand implements Callable<Integer> {
         double openBlasBestSeconds = 0;
         Map<String, Object> reference = null;
         try (ParallelFor pool = new ParallelFor(threads)) {
+            List<Operands> operands = new ArrayList<>();
             for (Shape shape : shapes) {
-                Operands x = Operands.random(shape);
+                operands.add(Operands.random(shape));
+            }
+            // One warm-up pass over every shape first, so that the JIT has compiled all the code paths
+            // (each transpose variant) before the first shape is timed.
+            err.println("warming up (" + warmup + " calls per shape)");
+            for (int i = 0; i < shapes.size(); i++) {
+                for (int w = 0; w < warmup; w++) {
+                    starlingCall(shapes.get(i), operands.get(i), pool);
+                }
+            }
+            for (int i = 0; i < shapes.size(); i++) {
+                Shape shape = shapes.get(i);
+                Operands x = operands.get(i);
                 double[] medians = measure(shape, x, pool, openBlas.orElse(null), err);
                 flops += shape.flops();
                 starlingSeconds += medians[0];
