@@ -14,7 +14,7 @@ import java.util.function.IntConsumer;
  * <pre>
  *   for jc in n by NC:                 B panel  kc x nc, packed once, shared (L3)
  *     for pc in k by KC:               k split into near-equal blocks of at most KC
- *       pool: pack B slivers            in chunks of 4 slivers, dynamic (atomic counter)
+ *       pool: pack B panel              in chunks of 32 rows of B (4 slivers if B is transposed), dynamic
  *       pool: for each row unit (dynamic, atomic counter):
  *         pack A rows x kc              per worker, 256 KiB, stays in L2
  *         for jr in nc by NR:           one B sliver, kc x NR (L1 or L2)
@@ -42,8 +42,10 @@ final class SgemmDriver implements IntConsumer {
     static final int A_BLOCK_FLOATS = 65536;
     /** Rows per unit of work at most: small enough that a worker slowed by another process is caught up. */
     static final int MAX_UNIT_ROWS = 128;
-    /** B slivers per unit of packing work. */
+    /** B slivers per unit of packing work when B is transposed. */
     private static final int PACK_B_SLIVERS = 4;
+    /** Rows of B per unit of packing work when B is not transposed. */
+    private static final int PACK_B_ROWS = 32;
     /** Largest column panel: KC x NC floats of packed B is 16 MiB, shared by the team in L3. */
     static final int NC = 4096;
     /** Below this many multiply-adds the team hand-off costs more than it saves. */
@@ -118,7 +120,8 @@ final class SgemmDriver implements IntConsumer {
         units = Math.min(rowSlivers, ceilDiv(unitCount, team) * team);
         int maxUnitRows = ceilDiv(rowSlivers, units) * MR;
         int maxNb = Math.min(n, NC);
-        ensureCapacity(maxUnitRows / MR * SgemmKernel.aSliverStride(maxKb), ceilDiv(maxNb, NR) * NR * maxKb);
+        ensureCapacity(maxUnitRows / MR * SgemmKernel.aSliverStride(maxKb),
+                ceilDiv(maxNb, NR) * SgemmKernel.bSliverStride(maxKb));
         try {
             for (jc = 0; jc < n; jc += NC) {
                 nb = Math.min(NC, n - jc);
@@ -164,12 +167,19 @@ final class SgemmDriver implements IntConsumer {
     @Override
     public void accept(int worker) {
         if (phase == PACK_B) {
-            int slivers = ceilDiv(nb, NR);
             int chunk;
-            while ((chunk = nextUnit.getAndIncrement()) * PACK_B_SLIVERS < slivers) {
-                int s0 = chunk * PACK_B_SLIVERS;
-                SgemmKernel.packB(transB, b, bOff, ldb, jc, nb, pc, kb, s0, Math.min(slivers, s0 + PACK_B_SLIVERS),
-                        packedB);
+            if (transB) {
+                int slivers = ceilDiv(nb, NR);
+                while ((chunk = nextUnit.getAndIncrement()) * PACK_B_SLIVERS < slivers) {
+                    int s0 = chunk * PACK_B_SLIVERS;
+                    SgemmKernel.packBTransposed(b, bOff, ldb, jc, nb, pc, kb, s0,
+                            Math.min(slivers, s0 + PACK_B_SLIVERS), packedB);
+                }
+            } else {
+                while ((chunk = nextUnit.getAndIncrement()) * PACK_B_ROWS < kb) {
+                    int p0 = chunk * PACK_B_ROWS;
+                    SgemmKernel.packBRows(b, bOff, ldb, jc, nb, pc, kb, p0, Math.min(kb, p0 + PACK_B_ROWS), packedB);
+                }
             }
             return;
         }
@@ -200,13 +210,14 @@ final class SgemmDriver implements IntConsumer {
         int colSlivers = ceilDiv(nb, NR);
         int rowSlivers = ceilDiv(rows, MR);
         int aStride = SgemmKernel.aSliverStride(kb);
+        int bStride = SgemmKernel.bSliverStride(kb);
         // Full tiles go straight to C when alpha is 1 and C is overwritten or added to (beta 1, or a
         // later k block); the rest are scaled through the tile.
         boolean direct = alpha == 1f && (mode != SCALE || beta == 1f);
         boolean accumulate = mode != OVERWRITE;
         for (int js = 0; js < colSlivers; js++) {
             int cols = Math.min(NR, nb - js * NR);
-            int bIdx = js * kb * NR;
+            int bIdx = js * bStride;
             int cCol = cOff + jc + js * NR;
             for (int is = 0; is < rowSlivers; is++) {
                 int r = Math.min(MR, rows - is * MR);

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the stack, which puts a store-to-load round trip on that accumulator's dependency chain. Packed layouts:
  * <pre>
  *   packed A sliver s: ap[s * (kc*MR + 16) + p*MR + r] = op(A)[i0 + s*MR + r, p0 + p]  (rows past m are 0)
- *   packed B sliver s: bp[(s * kc + p) * NR + j] = op(B)[p0 + p, j0 + s*NR + j]   (cols past n are 0)
+ *   packed B sliver s: bp[s * (kc*NR + 16) + p*NR + j] = op(B)[p0 + p, j0 + s*NR + j]  (cols past n are 0)
  * </pre>
  * Zero padding lets the kernel always compute a full tile; partial tiles at the right and bottom
  * edges go through a small scratch tile and a scalar copy.
@@ -289,52 +289,71 @@ final class SgemmKernel {
 
     /**
      * Packs B slivers {@code [s0, s1)} of the panel whose first column is {@code j0} and whose
-     * width is {@code cols}, rows {@code [p0, p0 + kc)} of op(B), zero-padding past {@code cols}.
+     * width is {@code cols}, rows {@code [p0, p0 + kc)} of op(B) where B is stored transposed
+     * ({@code op(B)[p, j] = b[j * ldb + p]}), zero-padding past {@code cols}.
      */
     @SuppressWarnings("checkstyle:ParameterNumber")
-    static void packB(boolean transB, float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
-                      int s0, int s1, float[] bp) {
+    static void packBTransposed(float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
+                                int s0, int s1, float[] bp) {
+        int stride = bSliverStride(kc);
         for (int s = s0; s < s1; s++) {
-            int base = s * kc * NR;
+            int base = s * stride;
             int c0 = j0 + s * NR;
             int valid = Math.min(NR, cols - s * NR);
-            if (transB) {
-                // op(B)[p, j] = b[j * ldb + p]: read NR rows of b sequentially, write at a stride of NR,
-                // in chunks of p so that the written lines stay in L1 until all NR columns have filled them.
-                for (int pc = 0; pc < kc; pc += PACK_CHUNK) {
-                    int pEnd = Math.min(kc, pc + PACK_CHUNK);
-                    for (int j = 0; j < NR; j++) {
-                        if (j < valid) {
-                            int src = bOff + (c0 + j) * ldb + p0;
-                            for (int p = pc; p < pEnd; p++) {
-                                bp[base + p * NR + j] = b[src + p];
-                            }
-                        } else {
-                            for (int p = pc; p < pEnd; p++) {
-                                bp[base + p * NR + j] = 0f;
-                            }
+            // Read NR rows of b sequentially, write at a stride of NR, in chunks of p so that the written
+            // lines stay in L1 until all NR columns have filled them.
+            for (int pc = 0; pc < kc; pc += PACK_CHUNK) {
+                int pEnd = Math.min(kc, pc + PACK_CHUNK);
+                for (int j = 0; j < NR; j++) {
+                    if (j < valid) {
+                        int src = bOff + (c0 + j) * ldb + p0;
+                        for (int p = pc; p < pEnd; p++) {
+                            bp[base + p * NR + j] = b[src + p];
                         }
-                    }
-                }
-            } else if (valid == NR) {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + c0;
-                    int dst = base + p * NR;
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(bp, dst);
-                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(bp, dst + LANES);
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + c0;
-                    int dst = base + p * NR;
-                    for (int j = 0; j < valid; j++) {
-                        bp[dst + j] = b[src + j];
-                    }
-                    for (int j = valid; j < NR; j++) {
-                        bp[dst + j] = 0f;
+                    } else {
+                        for (int p = pc; p < pEnd; p++) {
+                            bp[base + p * NR + j] = 0f;
+                        }
                     }
                 }
             }
         }
+    }
+
+    /**
+     * Packs rows {@code [pFrom, pTo)} (relative to {@code p0}) of every sliver of the panel whose
+     * first column is {@code j0} and whose width is {@code cols}, where B is stored as is
+     * ({@code op(B)[p, j] = b[p * ldb + j]}). Each stored row of B is read once, sequentially, and
+     * cut into NR-float pieces, one per sliver; the sliver stride is padded so that these write
+     * streams do not all fall in one L1 set.
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    static void packBRows(float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
+                          int pFrom, int pTo, float[] bp) {
+        int stride = bSliverStride(kc);
+        int full = cols / NR;
+        int slivers = (cols + NR - 1) / NR;
+        for (int p = pFrom; p < pTo; p++) {
+            int src = bOff + (p0 + p) * ldb + j0;
+            int dst = p * NR;
+            for (int s = 0; s < full; s++) {
+                int x = src + s * NR;
+                int d = dst + s * stride;
+                FloatVector.fromArray(SPECIES, b, x).intoArray(bp, d);
+                FloatVector.fromArray(SPECIES, b, x + LANES).intoArray(bp, d + LANES);
+            }
+            if (full < slivers) {
+                int d = dst + full * stride;
+                int valid = cols - full * NR;
+                for (int j = 0; j < NR; j++) {
+                    bp[d + j] = j < valid ? b[src + full * NR + j] : 0f;
+                }
+            }
+        }
+    }
+
+    /** Floats from one packed B sliver to the next: {@code kc * NR} plus one cache line of padding. */
+    static int bSliverStride(int kc) {
+        return kc * NR + A_PAD;
     }
 }
