@@ -10,7 +10,8 @@ package dev.starling.tensor.cpu;
  * <ul>
  *   <li>{@link SgemmKernel}: the hot loop. A 4 x 2-vector register tile (4 x 16 on AVX2, 4 x 32 on
  *       AVX-512; the width comes from {@code FloatVector.SPECIES_PREFERRED} at run time) kept in 8
- *       accumulators, updated with {@code FloatVector.fma} from packed, zero-padded slivers of A and B.
+ *       accumulators, updated with {@code FloatVector.fma} from packed, zero-padded slivers of B and
+ *       either packed slivers of a transposed A or the rows of an untransposed A read in place.
  *       Edge tiles run the same kernel into a scratch tile and copy the valid corner.</li>
  *   <li>{@link SgemmDriver}: cache blocking (kc up to 1024, so the model's k of 256 to 1024 is one
  *       block and C is written once; A blocks of 256 KiB per thread for L2; a shared packed B panel

@@ -14,15 +14,19 @@ import java.util.function.IntConsumer;
  * <pre>
  *   for jc in n by NC:                 B panel  kc x nc, packed once, shared (L3)
  *     for pc in k by KC:               k split into near-equal blocks of at most KC
- *       pool: pack B panel              in chunks of 32 rows of B (4 slivers if B is transposed), dynamic
- *       pool: for each row unit (dynamic, atomic counter):
- *         pack A rows x kc              per worker, 256 KiB, stays in L2
- *         for jr in nc by NR:           one B sliver, kc x NR (L1 or L2)
+ *       pool: pack the B panel          chunks of 32 rows of B (4 slivers if B is transposed), claimed
+ *                                       dynamically (atomic counter)
+ *       pool: for each row unit (claimed dynamically, at most 128 rows, A block at most 256 KiB):
+ *         A transposed: pack rows x kc  per worker, stays in L2
+ *         A as is: read in place        4 row streams, no packing (only a partial last sliver is packed)
+ *         for jr in nc by NR:           one B sliver, kc x NR (L1 at kc 256, L2 at kc 1024)
  *           for ir in rows by MR:       micro-kernel, MR x NR tile of C in registers
  * </pre>
- * Row units are near-equal runs of MR-row slivers (at most 128 rows) whose count is a multiple of the team size,
+ * Row units are near-equal runs of MR-row slivers whose count is a multiple of the team size,
  * so the split is balanced when the cores are idle and self-balancing when another process
  * steals one. The first k block applies {@code beta} (or ignores C when it is 0); later ones add.
+ * Full tiles with alpha 1 and beta 0 or 1 are written (or accumulated) straight into C; all others
+ * go through a per-worker scratch tile.
  *
  * <p>One instance belongs to one {@link ParallelFor} and is reused by every call on it: the
  * call's arguments live in plain fields published by the team's hand-off, the packing buffers
