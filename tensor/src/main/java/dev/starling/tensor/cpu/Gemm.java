@@ -25,7 +25,10 @@ package dev.starling.tensor.cpu;
  * reader: a 6 x 2-vector tile (12 accumulators, the textbook AVX2 shape) ran at half speed because
  * C2 hoisted the A broadcasts, ran out of the 16 vector registers and spilled an accumulator; and
  * fusing alpha/beta/C loads into the kernel's epilogue pushed C2 past its inlining node budget, so
- * vectors were boxed and every call allocated.
+ * vectors were boxed and every call allocated; reading a transposed A in place (stride lda per k
+ * step) instead of packing it measured about 30% slower. Weak spot: the dW shapes (A transposed,
+ * m = 256) stay near 0.6 to 0.8 of OpenBLAS single-threaded, where packing A and B is a large
+ * share of the work.
  *
  * <p>Thread: {@link #reference} any; {@link #sgemm} the owner thread of its {@link ParallelFor}. The
  * arrays must not be written concurrently by others. Throws nothing beyond the JVM's bounds checks.
