@@ -12,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,6 +43,7 @@ public final class BenchGemmCommand implements Callable<Integer> {
     private static final long SETTLE_MILLIS = 300;
     /** Blocks per library per shape, interleaved S, O, S, O. */
     private static final int ROUNDS = 2;
+    private static final ThreadMXBean THREAD_MX = ManagementFactory.getThreadMXBean();
 
     /** GPT 4 layers, 256 channels, vocab 512, B*T = 1024: forward (M, K, N) of each matmul. */
     private static final String[] LAYERS = {"qkv", "attn_proj", "mlp_fc", "mlp_proj", "lm_head"};
@@ -63,6 +66,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
                     + " or MxNxK with an optional :NN, :NT, :TN or :TT for transA/transB.")
     private List<String> shapeNames;
 
+    @Option(names = "--clock", defaultValue = "wall",
+            description = "wall (default) or cpu: the calling thread's CPU time, which ignores time stolen by other"
+                    + " processes on a shared machine; only with --threads 1, where both libraries run on this thread.")
+    private String clock;
+
     @Option(names = "--no-reference", description = "Skip timing the scalar reference on the first shape.")
     private boolean noReference;
 
@@ -83,36 +91,63 @@ public final class BenchGemmCommand implements Callable<Integer> {
         double flops = 0;
         double starlingSeconds = 0;
         double openBlasSeconds = 0;
+        double starlingBestSeconds = 0;
+        double openBlasBestSeconds = 0;
         Map<String, Object> reference = null;
         try (ParallelFor pool = new ParallelFor(threads)) {
+            List<Operands> operands = new ArrayList<>();
             for (Shape shape : shapes) {
-                Operands x = Operands.random(shape);
+                operands.add(Operands.random(shape));
+            }
+            // One warm-up pass over every shape first, so that the JIT has compiled all the code paths
+            // (each transpose variant) before the first shape is timed.
+            err.println("warming up (" + warmup + " calls per shape)");
+            for (int i = 0; i < shapes.size(); i++) {
+                for (int w = 0; w < warmup; w++) {
+                    starlingCall(shapes.get(i), operands.get(i), pool);
+                }
+            }
+            for (int i = 0; i < shapes.size(); i++) {
+                Shape shape = shapes.get(i);
+                Operands x = operands.get(i);
                 double[] medians = measure(shape, x, pool, openBlas.orElse(null), err);
                 flops += shape.flops();
                 starlingSeconds += medians[0];
                 openBlasSeconds += medians[1];
+                starlingBestSeconds += medians[2];
+                openBlasBestSeconds += medians[3];
                 rows.add(row(shape, x, medians));
             }
             if (!noReference) {
-                reference = measureReference(shapes.getFirst(), pool, err);
+                reference = measureReference(shapes.getFirst(), (Double) rows.getFirst().get("starling_gflops"),
+                        pool, err);
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("bench", "gemm");
         out.put("threads", threads);
+        out.put("clock", clock);
         out.put("lanes", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length());
         double starlingGflops = flops / starlingSeconds / 1e9;
         out.put("starling_gflops", round(starlingGflops));
         Double openBlasGflops = openBlas.isPresent() ? flops / openBlasSeconds / 1e9 : null;
         out.put("openblas_gflops", openBlasGflops == null ? null : round(openBlasGflops));
         out.put("ratio", openBlasGflops == null ? null : round3(starlingGflops / openBlasGflops));
+        // Best-of: each shape's fastest call. Other processes only ever slow a call down, so on a
+        // shared machine this is the steadier comparison; the median above is the headline.
+        double starlingBest = flops / starlingBestSeconds / 1e9;
+        out.put("starling_best_gflops", round(starlingBest));
+        Double openBlasBest = openBlas.isPresent() ? flops / openBlasBestSeconds / 1e9 : null;
+        out.put("openblas_best_gflops", openBlasBest == null ? null : round(openBlasBest));
+        out.put("ratio_best", openBlasBest == null ? null : round3(starlingBest / openBlasBest));
         out.put("openblas", openBlas.map(OpenBlas::describe).orElse(null));
         out.put("warmup", warmup);
         out.put("iterations", iterations * ROUNDS);
         out.put("reference", reference);
         out.put("shapes", rows);
-        err.printf("total: starling %.1f GFLOP/s, openblas %s GFLOP/s%n", starlingGflops,
-                openBlasGflops == null ? "n/a" : String.format("%.1f", openBlasGflops));
+        err.printf("total (median): starling %.1f GFLOP/s, openblas %s GFLOP/s; best-of: starling %.1f, openblas %s%n",
+                starlingGflops, openBlasGflops == null ? "n/a" : String.format("%.1f", openBlasGflops), starlingBest,
+                openBlasBest == null ? "n/a" : String.format("%.1f", openBlasBest));
         JsonResult.print(System.out, out);
         return 0;
     }
@@ -127,9 +162,16 @@ public final class BenchGemmCommand implements Callable<Integer> {
         if (iterations < 1) {
             throw new UserError("--iterations must be at least 1, got " + iterations);
         }
+        if (!clock.equals("wall") && !clock.equals("cpu")) {
+            throw new UserError("--clock must be wall or cpu, got '" + clock + "'");
+        }
+        if (clock.equals("cpu") && threads != 1) {
+            throw new UserError("--clock cpu needs --threads 1 (CPU time of one thread says nothing about a team);"
+                    + " got --threads " + threads);
+        }
     }
 
-    /** Runs interleaved timed blocks; returns the median seconds per call of Starling and OpenBLAS. */
+    /** Runs interleaved timed blocks; returns median and best seconds per call: Starling, OpenBLAS, same. */
     private double[] measure(Shape s, Operands x, ParallelFor pool, OpenBlas blas, PrintStream err) {
         double[] starling = new double[iterations * ROUNDS];
         double[] open = new double[iterations * ROUNDS];
@@ -139,18 +181,18 @@ public final class BenchGemmCommand implements Callable<Integer> {
         for (int round = 0; round < ROUNDS; round++) {
             settle(blas);
             for (int i = 0; i < iterations; i++) {
-                long t0 = System.nanoTime();
+                long t0 = now();
                 starlingCall(s, x, pool);
-                starling[round * iterations + i] = (System.nanoTime() - t0) * 1e-9;
+                starling[round * iterations + i] = (now() - t0) * 1e-9;
             }
             if (blas != null) {
                 for (int i = 0; round == 0 && i < warmup; i++) {
                     blas.sgemm(s, x);
                 }
                 for (int i = 0; i < iterations; i++) {
-                    long t0 = System.nanoTime();
+                    long t0 = now();
                     blas.sgemm(s, x);
-                    open[round * iterations + i] = (System.nanoTime() - t0) * 1e-9;
+                    open[round * iterations + i] = (now() - t0) * 1e-9;
                 }
             }
         }
@@ -162,7 +204,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
         err.printf("%-18s m=%4d n=%4d k=%4d %s%s  starling %6.1f GFLOP/s  openblas %s%n", s.name(), s.m(), s.n(),
                 s.k(), s.transA() ? "T" : "N", s.transB() ? "T" : "N", s.flops() / sMedian / 1e9,
                 blas == null ? "n/a" : String.format("%6.1f GFLOP/s", s.flops() / oMedian / 1e9));
-        return new double[] {sMedian, oMedian};
+        return new double[] {sMedian, oMedian, min(starling), blas == null ? Double.NaN : min(open)};
+    }
+
+    private long now() {
+        return clock.equals("cpu") ? THREAD_MX.getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     private void settle(OpenBlas blas) {
@@ -205,8 +251,11 @@ public final class BenchGemmCommand implements Callable<Integer> {
         return r;
     }
 
-    /** Times the scalar reference once (it is slow) on the first shape, single-threaded. */
-    private Map<String, Object> measureReference(Shape s, ParallelFor pool, PrintStream err) {
+    /**
+     * Times the scalar reference once (it is slow) on the first shape, single-threaded, and checks
+     * Starling's result against it; the speed-up is over Starling's median on that shape.
+     */
+    private Map<String, Object> measureReference(Shape s, double starlingGflops, ParallelFor pool, PrintStream err) {
         Operands x = Operands.random(s);
         long t0 = System.nanoTime();
         Gemm.reference(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, x.a, 0, x.lda, x.b, 0, x.ldb,
@@ -214,21 +263,20 @@ public final class BenchGemmCommand implements Callable<Integer> {
         double refSeconds = (System.nanoTime() - t0) * 1e-9;
         float[] want = x.c.clone();
         Arrays.fill(x.c, 0f);
-        long t1 = System.nanoTime();
         starlingCall(s, x, pool);
-        double fastSeconds = (System.nanoTime() - t1) * 1e-9;
         float maxDiff = 0f;
         for (int i = 0; i < want.length; i++) {
             maxDiff = Math.max(maxDiff, Math.abs(want[i] - x.c[i]));
         }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("shape", s.name());
-        r.put("reference_gflops", round(s.flops() / refSeconds / 1e9));
-        r.put("starling_gflops_one_call", round(s.flops() / fastSeconds / 1e9));
-        r.put("speedup", round(refSeconds / fastSeconds));
+        double refGflops = s.flops() / refSeconds / 1e9;
+        r.put("reference_gflops", round3(refGflops));
+        r.put("starling_gflops", starlingGflops);
+        r.put("speedup", round(starlingGflops / refGflops));
         r.put("max_abs_diff", maxDiff);
         err.printf("scalar reference on %s: %.2f GFLOP/s (1 thread), Starling %.0fx faster, max |diff| %.2g%n",
-                s.name(), s.flops() / refSeconds / 1e9, refSeconds / fastSeconds, maxDiff);
+                s.name(), refGflops, starlingGflops / refGflops, maxDiff);
         return r;
     }
 

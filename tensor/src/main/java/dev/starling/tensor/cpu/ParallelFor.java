@@ -1,26 +1,32 @@
 package dev.starling.tensor.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * A fixed team of worker threads that runs {@code body(i)} for {@code i} in {@code [0, tasks)}
  * and returns when all are done. The calling thread is one of the workers, so {@code threads == 1}
- * runs inline. Tasks are split into contiguous ranges, one per worker (worker 0 is the caller), so
- * a kernel should pass a task count that is a multiple of the thread count or large compared with
- * it. With {@code tasks == threads()}, task {@code i} runs on worker {@code i}, which lets a kernel
- * keep per-worker scratch indexed by task.
+ * runs inline. Task indices are claimed one at a time by whichever team threads are running, so
+ * each index runs exactly once, on some thread, and one thread runs at most one task at a time.
+ * A worker that the operating system has not scheduled yet is not waited for: the caller claims
+ * the remaining tasks itself, and the call returns once every claimed task is done. This matters
+ * on a machine shared with other processes, where a static split would wait a whole time slice
+ * for the slowest thread. A kernel that keeps per-thread scratch passes {@code tasks == threads()}
+ * and indexes its scratch by task.
  *
  * <p>Hand-off: the owner publishes the task in plain fields and then bumps a volatile generation
- * counter; workers spin briefly on it ({@link Thread#onSpinWait()}) and then park. Completion is
- * an atomic count-down; the last worker unparks the owner. Nothing is allocated per {@link #run},
- * so a kernel that passes a preallocated {@link IntConsumer} runs allocation-free.
+ * counter; workers spin briefly on it ({@link Thread#onSpinWait()}) and then park. Claims go
+ * through one atomic word holding the generation and the next index, so a late worker can never
+ * claim an index of a later call. Completion is an atomic count; the thread that completes the
+ * last task unparks the owner. Nothing is allocated per {@link #run}, so a kernel that passes a
+ * preallocated {@link IntConsumer} runs allocation-free.
  *
  * <p>Thread model: one owner thread calls {@link #run}; calls must not overlap or nest. The
  * workers are daemon threads owned by this object and stopped by {@link #close()}.
- * Failure: an exception thrown by {@code body} on any worker is rethrown to the caller after all
- * workers have finished the call; the team stays usable.
+ * Failure: an exception thrown by {@code body} on any thread is rethrown to the caller after all
+ * claimed tasks have finished; the team stays usable.
  */
 public final class ParallelFor implements AutoCloseable {
     /** Spins before parking: long enough to bridge the gap between back-to-back kernels. */
@@ -28,7 +34,9 @@ public final class ParallelFor implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
+    /** High 32 bits: the generation of the current call; low 32 bits: tasks left to claim (claimed downwards). */
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger completed = new AtomicInteger();
     private volatile int generation;
     private volatile boolean closed;
     private IntConsumer body;
@@ -51,8 +59,7 @@ public final class ParallelFor implements AutoCloseable {
         this.threads = threads;
         this.workers = new Thread[threads - 1];
         for (int w = 1; w < threads; w++) {
-            int worker = w;
-            workers[w - 1] = Thread.ofPlatform().daemon().name("starling-cpu-" + w).start(() -> workerLoop(worker));
+            workers[w - 1] = Thread.ofPlatform().daemon().name("starling-cpu-" + w).start(this::workerLoop);
         }
     }
 
@@ -82,17 +89,19 @@ public final class ParallelFor implements AutoCloseable {
             }
             return;
         }
+        int gen = generation + 1;
         this.tasks = taskCount;
         this.body = task;
         this.owner = Thread.currentThread();
         this.failure = null;
-        pending.set(threads - 1);
-        generation = generation + 1; // volatile write: publishes the fields above to the workers
+        completed.set(0);
+        claims.set((long) gen << 32 | taskCount);
+        generation = gen; // volatile write: publishes the fields above to the workers
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }
-        runRange(0);
-        awaitWorkers();
+        runClaimed(gen);
+        awaitCompletion(taskCount);
         this.body = null;
         Throwable thrown = failure;
         if (thrown != null) {
@@ -104,9 +113,9 @@ public final class ParallelFor implements AutoCloseable {
         }
     }
 
-    private void awaitWorkers() {
+    private void awaitCompletion(int taskCount) {
         int spins = 0;
-        while (pending.get() != 0) {
+        while (completed.get() != taskCount) {
             if (spins < SPINS) {
                 spins++;
                 Thread.onSpinWait();
@@ -116,7 +125,36 @@ public final class ParallelFor implements AutoCloseable {
         }
     }
 
-    private void workerLoop(int worker) {
+    /**
+     * Claims and runs tasks of generation {@code gen} until none are left or the call moved on.
+     * The fields of the call are read only after a successful claim: the owner cannot finish the
+     * call, let alone publish the next one, while a claimed task is still running.
+     */
+    private void runClaimed(int gen) {
+        while (true) {
+            long c = claims.get();
+            int remaining = (int) c;
+            if ((int) (c >>> 32) != gen || remaining == 0) {
+                return;
+            }
+            if (!claims.compareAndSet(c, c - 1)) {
+                continue;
+            }
+            IntConsumer task = body;
+            int n = tasks;
+            Thread caller = owner;
+            try {
+                task.accept(remaining - 1);
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+            if (completed.incrementAndGet() == n && Thread.currentThread() != caller) {
+                LockSupport.unpark(caller);
+            }
+        }
+    }
+
+    private void workerLoop() {
         int seen = 0;
         while (true) {
             int spins = 0;
@@ -133,25 +171,7 @@ public final class ParallelFor implements AutoCloseable {
             if (closed) {
                 return;
             }
-            runRange(worker);
-            Thread caller = owner;
-            if (pending.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
-            }
-        }
-    }
-
-    private void runRange(int worker) {
-        int n = tasks;
-        int from = (int) ((long) n * worker / threads);
-        int to = (int) ((long) n * (worker + 1) / threads);
-        try {
-            IntConsumer task = body;
-            for (int i = from; i < to; i++) {
-                task.accept(i);
-            }
-        } catch (RuntimeException | Error e) {
-            failure = e;
+            runClaimed(now);
         }
     }
 

@@ -14,15 +14,19 @@ import java.util.function.IntConsumer;
  * <pre>
  *   for jc in n by NC:                 B panel  kc x nc, packed once, shared (L3)
  *     for pc in k by KC:               k split into near-equal blocks of at most KC
- *       pool: pack B slivers            each worker packs a contiguous share of the panel
- *       pool: for each row unit (dynamic, atomic counter):
- *         pack A rows x kc              per worker, 256 KiB, stays in L2
- *         for jr in nc by NR:           one B sliver, kc x NR (L1 or L2)
+ *       pool: pack the B panel          chunks of 32 rows of B (4 slivers if B is transposed), claimed
+ *                                       dynamically (atomic counter)
+ *       pool: for each row unit (claimed dynamically, at most 128 rows, A block at most 256 KiB):
+ *         A transposed: pack rows x kc  per worker, stays in L2
+ *         A as is: read in place        4 row streams, no packing (only a partial last sliver is packed)
+ *         for jr in nc by NR:           one B sliver, kc x NR (L1 at kc 256, L2 at kc 1024)
  *           for ir in rows by MR:       micro-kernel, MR x NR tile of C in registers
  * </pre>
  * Row units are near-equal runs of MR-row slivers whose count is a multiple of the team size,
  * so the split is balanced when the cores are idle and self-balancing when another process
  * steals one. The first k block applies {@code beta} (or ignores C when it is 0); later ones add.
+ * Full tiles with alpha 1 and beta 0 or 1 are written (or accumulated) straight into C; all others
+ * go through a per-worker scratch tile.
  *
  * <p>One instance belongs to one {@link ParallelFor} and is reused by every call on it: the
  * call's arguments live in plain fields published by the team's hand-off, the packing buffers
@@ -40,6 +44,12 @@ final class SgemmDriver implements IntConsumer {
     static final int KC = 1024;
     /** Packed A per worker, in floats: rows x kc of it (256 KiB) stays in half of a 512 KiB L2. */
     static final int A_BLOCK_FLOATS = 65536;
+    /** Rows per unit of work at most: small enough that a worker slowed by another process is caught up. */
+    static final int MAX_UNIT_ROWS = 128;
+    /** B slivers per unit of packing work when B is transposed. */
+    private static final int PACK_B_SLIVERS = 4;
+    /** Rows of B per unit of packing work when B is not transposed. */
+    private static final int PACK_B_ROWS = 32;
     /** Largest column panel: KC x NC floats of packed B is 16 MiB, shared by the team in L3. */
     static final int NC = 4096;
     /** Below this many multiply-adds the team hand-off costs more than it saves. */
@@ -109,11 +119,13 @@ final class SgemmDriver implements IntConsumer {
         int kBlocks = (k + KC - 1) / KC;
         int maxKb = ceilDiv(k, kBlocks);
         int rowSlivers = (m + MR - 1) / MR;
-        int unitCount = ceilDiv(rowSlivers, Math.max(1, A_BLOCK_FLOATS / (maxKb * MR)));
+        int unitRows = Math.min(MAX_UNIT_ROWS, A_BLOCK_FLOATS / maxKb);
+        int unitCount = ceilDiv(rowSlivers, Math.max(1, unitRows / MR));
         units = Math.min(rowSlivers, ceilDiv(unitCount, team) * team);
         int maxUnitRows = ceilDiv(rowSlivers, units) * MR;
         int maxNb = Math.min(n, NC);
-        ensureCapacity(maxUnitRows * maxKb, ceilDiv(maxNb, NR) * NR * maxKb);
+        ensureCapacity(maxUnitRows / MR * SgemmKernel.aSliverStride(maxKb),
+                ceilDiv(maxNb, NR) * SgemmKernel.bSliverStride(maxKb));
         try {
             for (jc = 0; jc < n; jc += NC) {
                 nb = Math.min(NC, n - jc);
@@ -122,6 +134,7 @@ final class SgemmDriver implements IntConsumer {
                     kb = (int) ((long) k * (blk + 1) / kBlocks) - pc;
                     mode = blk > 0 ? ADD : beta == 0f ? OVERWRITE : SCALE;
                     phase = PACK_B;
+                    nextUnit.set(0);
                     runOnTeam();
                     phase = COMPUTE;
                     nextUnit.set(0);
@@ -158,10 +171,20 @@ final class SgemmDriver implements IntConsumer {
     @Override
     public void accept(int worker) {
         if (phase == PACK_B) {
-            int slivers = ceilDiv(nb, NR);
-            int s0 = (int) ((long) slivers * worker / team);
-            int s1 = (int) ((long) slivers * (worker + 1) / team);
-            SgemmKernel.packB(transB, b, bOff, ldb, jc, nb, pc, kb, s0, s1, packedB);
+            int chunk;
+            if (transB) {
+                int slivers = ceilDiv(nb, NR);
+                while ((chunk = nextUnit.getAndIncrement()) * PACK_B_SLIVERS < slivers) {
+                    int s0 = chunk * PACK_B_SLIVERS;
+                    SgemmKernel.packBTransposed(b, bOff, ldb, jc, nb, pc, kb, s0,
+                            Math.min(slivers, s0 + PACK_B_SLIVERS), packedB);
+                }
+            } else {
+                while ((chunk = nextUnit.getAndIncrement()) * PACK_B_ROWS < kb) {
+                    int p0 = chunk * PACK_B_ROWS;
+                    SgemmKernel.packBRows(b, bOff, ldb, jc, nb, pc, kb, p0, Math.min(kb, p0 + PACK_B_ROWS), packedB);
+                }
+            }
             return;
         }
         int rowSlivers = (m + MR - 1) / MR;
@@ -177,23 +200,45 @@ final class SgemmDriver implements IntConsumer {
         float[] ap = packedA[worker];
         float[] tile = tiles[worker];
         float[] bp = packedB;
-        SgemmKernel.packA(transA, a, aOff, lda, i0, rows, pc, kb, ap);
+        // A not transposed: full MR-row slivers are read in place; only a partial last sliver is packed
+        // (into the first sliver of this worker's buffer). A transposed: the whole block is packed.
+        boolean inPlace = !transA;
+        int fullSlivers = rows / MR;
+        if (inPlace) {
+            if (fullSlivers * MR < rows) {
+                SgemmKernel.packA(false, a, aOff, lda, i0 + fullSlivers * MR, rows - fullSlivers * MR, pc, kb, ap);
+            }
+        } else {
+            SgemmKernel.packA(true, a, aOff, lda, i0, rows, pc, kb, ap);
+        }
         int colSlivers = ceilDiv(nb, NR);
         int rowSlivers = ceilDiv(rows, MR);
-        // Full tiles of a plain C = A * B go straight to C; the rest are scaled or added via the tile.
-        boolean direct = mode == OVERWRITE && alpha == 1f;
+        int aStride = SgemmKernel.aSliverStride(kb);
+        int bStride = SgemmKernel.bSliverStride(kb);
+        // Full tiles go straight to C when alpha is 1 and C is overwritten or added to (beta 1, or a
+        // later k block); the rest are scaled through the tile.
+        boolean direct = alpha == 1f && (mode != SCALE || beta == 1f);
+        boolean accumulate = mode != OVERWRITE;
         for (int js = 0; js < colSlivers; js++) {
             int cols = Math.min(NR, nb - js * NR);
-            int bIdx = js * kb * NR;
+            int bIdx = js * bStride;
             int cCol = cOff + jc + js * NR;
             for (int is = 0; is < rowSlivers; is++) {
                 int r = Math.min(MR, rows - is * MR);
                 int cIdx = cCol + (i0 + is * MR) * ldc;
-                int aIdx = is * kb * MR;
-                if (direct && r == MR && cols == NR) {
-                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, c, cIdx, ldc);
+                boolean full = r == MR && cols == NR && direct;
+                float[] out = full ? c : tile;
+                int outIdx = full ? cIdx : 0;
+                int ldOut = full ? ldc : NR;
+                boolean acc = full && accumulate;
+                if (inPlace && is < fullSlivers) {
+                    int aIdx = aOff + (i0 + is * MR) * lda + pc;
+                    SgemmKernel.kernelRows(kb, a, aIdx, lda, bp, bIdx, out, outIdx, ldOut, acc);
                 } else {
-                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, tile, 0, NR);
+                    int aIdx = inPlace ? 0 : is * aStride;
+                    SgemmKernel.kernel(kb, ap, aIdx, bp, bIdx, out, outIdx, ldOut, acc);
+                }
+                if (!full) {
                     SgemmKernel.applyTile(tile, c, cIdx, ldc, r, cols, alpha, beta, mode);
                 }
             }

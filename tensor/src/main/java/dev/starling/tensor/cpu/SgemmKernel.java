@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * at half the speed: C2 hoists the broadcasts, runs out of registers and spills an accumulator to
  * the stack, which puts a store-to-load round trip on that accumulator's dependency chain. Packed layouts:
  * <pre>
- *   packed A sliver s: ap[(s * kc + p) * MR + r] = op(A)[i0 + s*MR + r, p0 + p]   (rows past m are 0)
- *   packed B sliver s: bp[(s * kc + p) * NR + j] = op(B)[p0 + p, j0 + s*NR + j]   (cols past n are 0)
+ *   packed A sliver s: ap[s * (kc*MR + 16) + p*MR + r] = op(A)[i0 + s*MR + r, p0 + p]  (rows past m are 0)
+ *   packed B sliver s: bp[s * (kc*NR + 16) + p*NR + j] = op(B)[p0 + p, j0 + s*NR + j]  (cols past n are 0)
  * </pre>
  * Zero padding lets the kernel always compute a full tile; partial tiles at the right and bottom
  * edges go through a small scratch tile and a scalar copy.
@@ -32,6 +32,11 @@ final class SgemmKernel {
     /** Columns of a micro-tile: two vectors. */
     static final int NR = 2 * LANES;
 
+    /** Values of p packed per pass over a transposed B sliver (see packB). */
+    private static final int PACK_CHUNK = 64;
+    /** Padding after each packed A sliver, one 64-byte line (see packA). */
+    private static final int A_PAD = 16;
+
     /** Store mode: {@code C = alpha * acc}. */
     static final int OVERWRITE = 0;
     /** Store mode: {@code C = alpha * acc + beta * C}. */
@@ -43,20 +48,45 @@ final class SgemmKernel {
     }
 
     /**
-     * {@code out[MR, NR] = Ap[MR, kc] * Bp[kc, NR]} for one packed A sliver and one packed B sliver,
-     * written with row stride {@code ldOut} (C itself when alpha is 1 and beta 0, else a scratch tile).
+     * {@code out[MR, NR] (+)= Ap[MR, kc] * Bp[kc, NR]} for one packed A sliver and one packed B sliver,
+     * with row stride {@code ldOut}: C itself when alpha is 1 and beta 0 or 1 ({@code accumulate} starts
+     * the sums from C's values), else a scratch tile.
      * Kept free of alpha, beta and C loads so that C2 inlines every Vector API call into it: a call it
      * fails to inline boxes its vectors and allocates on every iteration.
      */
-    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] out, int outIdx, int ldOut) {
-        FloatVector c00 = FloatVector.zero(SPECIES);
-        FloatVector c01 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
+    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] out, int outIdx, int ldOut,
+                       boolean accumulate) {
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        if (accumulate) {
+            int o = outIdx;
+            c00 = FloatVector.fromArray(SPECIES, out, o);
+            c01 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c10 = FloatVector.fromArray(SPECIES, out, o);
+            c11 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c20 = FloatVector.fromArray(SPECIES, out, o);
+            c21 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c30 = FloatVector.fromArray(SPECIES, out, o);
+            c31 = FloatVector.fromArray(SPECIES, out, o + LANES);
+        } else {
+            c00 = FloatVector.zero(SPECIES);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
         for (int p = 0; p < kc; p++) {
             int bi = bIdx + p * NR;
             int ai = aIdx + p * MR;
@@ -72,6 +102,77 @@ final class SgemmKernel {
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(SPECIES, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+        }
+        c00.intoArray(out, outIdx);
+        c01.intoArray(out, outIdx + LANES);
+        int o = outIdx + ldOut;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + LANES);
+        o += ldOut;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + LANES);
+        o += ldOut;
+        c30.intoArray(out, o);
+        c31.intoArray(out, o + LANES);
+    }
+
+    /**
+     * {@link #kernel} reading A straight from its row-major storage instead of a packed sliver: rows
+     * {@code aIdx + r * lda}, {@code r < MR}, each read sequentially. Used when A is not transposed,
+     * which saves packing A (a cost that grows as n shrinks, since packed A is reused n / NR times).
+     */
+    static void kernelRows(int kc, float[] a, int aIdx, int lda, float[] bp, int bIdx, float[] out, int outIdx,
+                           int ldOut, boolean accumulate) {
+        int a1 = aIdx + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        if (accumulate) {
+            int o = outIdx;
+            c00 = FloatVector.fromArray(SPECIES, out, o);
+            c01 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c10 = FloatVector.fromArray(SPECIES, out, o);
+            c11 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c20 = FloatVector.fromArray(SPECIES, out, o);
+            c21 = FloatVector.fromArray(SPECIES, out, o + LANES);
+            o += ldOut;
+            c30 = FloatVector.fromArray(SPECIES, out, o);
+            c31 = FloatVector.fromArray(SPECIES, out, o + LANES);
+        } else {
+            c00 = FloatVector.zero(SPECIES);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        for (int p = 0; p < kc; p++) {
+            int bi = bIdx + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + LANES);
+            FloatVector av = FloatVector.broadcast(SPECIES, a[aIdx + p]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(SPECIES, a[a1 + p]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(SPECIES, a[a2 + p]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(SPECIES, a[a3 + p]);
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
         }
@@ -135,15 +236,17 @@ final class SgemmKernel {
     @SuppressWarnings("checkstyle:ParameterNumber")
     static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
         int slivers = (rows + MR - 1) / MR;
+        int stride = aSliverStride(kc);
         if (transA) {
-            // op(A)[i, p] = a[p * lda + i]: walk each stored row of A once, sequentially, and scatter
-            // MR-float pieces to the slivers (reading it sliver by sliver would stride by lda per float).
+            // op(A)[i, p] = a[p * lda + i]: walk each stored row of A once, sequentially, and hand each
+            // sliver its MR floats. The sliver stride is padded off a multiple of 4 KiB, so these
+            // interleaved write streams land in different L1 sets instead of thrashing one.
             int full = rows / MR;
             for (int p = 0; p < kc; p++) {
                 int src = aOff + (p0 + p) * lda + i0;
                 int dst = p * MR;
                 for (int s = 0; s < full; s++) {
-                    int d = dst + s * kc * MR;
+                    int d = dst + s * stride;
                     int x = src + s * MR;
                     ap[d] = a[x];
                     ap[d + 1] = a[x + 1];
@@ -151,7 +254,7 @@ final class SgemmKernel {
                     ap[d + 3] = a[x + 3];
                 }
                 if (full < slivers) {
-                    int d = dst + full * kc * MR;
+                    int d = dst + full * stride;
                     for (int r = 0; r < MR; r++) {
                         ap[d + r] = full * MR + r < rows ? a[src + full * MR + r] : 0f;
                     }
@@ -160,7 +263,7 @@ final class SgemmKernel {
             return;
         }
         for (int s = 0; s < slivers; s++) {
-            int base = s * kc * MR;
+            int base = s * stride;
             int r0 = i0 + s * MR;
             int valid = Math.min(MR, rows - s * MR);
             // op(A)[i, p] = a[i * lda + p]: read each row sequentially, write with stride MR.
@@ -179,50 +282,78 @@ final class SgemmKernel {
         }
     }
 
+    /** Floats from one packed A sliver to the next: {@code kc * MR} plus one cache line of padding. */
+    static int aSliverStride(int kc) {
+        return kc * MR + A_PAD;
+    }
+
     /**
      * Packs B slivers {@code [s0, s1)} of the panel whose first column is {@code j0} and whose
-     * width is {@code cols}, rows {@code [p0, p0 + kc)} of op(B), zero-padding past {@code cols}.
+     * width is {@code cols}, rows {@code [p0, p0 + kc)} of op(B) where B is stored transposed
+     * ({@code op(B)[p, j] = b[j * ldb + p]}), zero-padding past {@code cols}.
      */
     @SuppressWarnings("checkstyle:ParameterNumber")
-    static void packB(boolean transB, float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
-                      int s0, int s1, float[] bp) {
+    static void packBTransposed(float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
+                                int s0, int s1, float[] bp) {
+        int stride = bSliverStride(kc);
         for (int s = s0; s < s1; s++) {
-            int base = s * kc * NR;
+            int base = s * stride;
             int c0 = j0 + s * NR;
             int valid = Math.min(NR, cols - s * NR);
-            if (transB) {
-                // op(B)[p, j] = b[j * ldb + p]: read each column of op(B) sequentially, write with stride NR.
+            // Read NR rows of b sequentially, write at a stride of NR, in chunks of p so that the written
+            // lines stay in L1 until all NR columns have filled them.
+            for (int pc = 0; pc < kc; pc += PACK_CHUNK) {
+                int pEnd = Math.min(kc, pc + PACK_CHUNK);
                 for (int j = 0; j < NR; j++) {
                     if (j < valid) {
                         int src = bOff + (c0 + j) * ldb + p0;
-                        for (int p = 0; p < kc; p++) {
+                        for (int p = pc; p < pEnd; p++) {
                             bp[base + p * NR + j] = b[src + p];
                         }
                     } else {
-                        for (int p = 0; p < kc; p++) {
+                        for (int p = pc; p < pEnd; p++) {
                             bp[base + p * NR + j] = 0f;
                         }
                     }
                 }
-            } else if (valid == NR) {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + c0;
-                    int dst = base + p * NR;
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(bp, dst);
-                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(bp, dst + LANES);
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + c0;
-                    int dst = base + p * NR;
-                    for (int j = 0; j < valid; j++) {
-                        bp[dst + j] = b[src + j];
-                    }
-                    for (int j = valid; j < NR; j++) {
-                        bp[dst + j] = 0f;
-                    }
+            }
+        }
+    }
+
+    /**
+     * Packs rows {@code [pFrom, pTo)} (relative to {@code p0}) of every sliver of the panel whose
+     * first column is {@code j0} and whose width is {@code cols}, where B is stored as is
+     * ({@code op(B)[p, j] = b[p * ldb + j]}). Each stored row of B is read once, sequentially, and
+     * cut into NR-float pieces, one per sliver; the sliver stride is padded so that these write
+     * streams do not all fall in one L1 set.
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    static void packBRows(float[] b, int bOff, int ldb, int j0, int cols, int p0, int kc,
+                          int pFrom, int pTo, float[] bp) {
+        int stride = bSliverStride(kc);
+        int full = cols / NR;
+        int slivers = (cols + NR - 1) / NR;
+        for (int p = pFrom; p < pTo; p++) {
+            int src = bOff + (p0 + p) * ldb + j0;
+            int dst = p * NR;
+            for (int s = 0; s < full; s++) {
+                int x = src + s * NR;
+                int d = dst + s * stride;
+                FloatVector.fromArray(SPECIES, b, x).intoArray(bp, d);
+                FloatVector.fromArray(SPECIES, b, x + LANES).intoArray(bp, d + LANES);
+            }
+            if (full < slivers) {
+                int d = dst + full * stride;
+                int valid = cols - full * NR;
+                for (int j = 0; j < NR; j++) {
+                    bp[d + j] = j < valid ? b[src + full * NR + j] : 0f;
                 }
             }
         }
+    }
+
+    /** Floats from one packed B sliver to the next: {@code kc * NR} plus one cache line of padding. */
+    static int bSliverStride(int kc) {
+        return kc * NR + A_PAD;
     }
 }

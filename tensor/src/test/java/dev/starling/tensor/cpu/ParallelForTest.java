@@ -23,13 +23,13 @@ class ParallelForTest {
     }
 
     @Test
-    void shouldRunTaskIOnWorkerIWhenTasksEqualThreads() {
-        try (ParallelFor pool = new ParallelFor(2)) {
-            String[] names = new String[2];
-            for (int call = 0; call < 100; call++) {
-                pool.run(2, i -> names[i] = Thread.currentThread().getName());
-                assertEquals(Thread.currentThread().getName(), names[0]);
-                assertEquals("starling-cpu-1", names[1]);
+    void shouldFinishEveryClaimedTaskBeforeReturningEvenWhenWorkersAreLate() {
+        try (ParallelFor pool = new ParallelFor(3)) {
+            for (int call = 0; call < 5000; call++) {
+                int tasks = 1 + call % 5;
+                AtomicInteger done = new AtomicInteger();
+                pool.run(tasks, i -> done.incrementAndGet());
+                assertEquals(tasks, done.get(), "call " + call);
             }
         }
     }
