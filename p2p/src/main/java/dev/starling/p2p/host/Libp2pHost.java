@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,8 @@ public final class Libp2pHost implements Host, InboundRouter {
     private static final Logger LOG = LoggerFactory.getLogger(Libp2pHost.class);
     /** Longest protocol id (as js-libp2p). */
     public static final int MAX_PROTOCOL_ID_BYTES = 1024;
+    /** Most dials in flight at once; more fail at once instead of piling up sockets. */
+    public static final int MAX_PENDING_DIALS = 64;
 
     private final PrivateKey identity;
     private final PeerId peerId;
@@ -45,6 +48,7 @@ public final class Libp2pHost implements Host, InboundRouter {
     private final ConcurrentHashMap<PeerId, Multiaddr> knownAddresses = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<Multiaddr> listenAddresses = new CopyOnWriteArrayList<>();
+    private final AtomicInteger pendingDials = new AtomicInteger();
     private volatile boolean closed;
 
     Libp2pHost(PrivateKey identity, List<Transport> transports, EventLoopGroup ownedGroup) {
@@ -95,10 +99,16 @@ public final class Libp2pHost implements Host, InboundRouter {
         }
         for (Transport t : transports) {
             if (t.canDial(address)) {
-                return t.dial(address, expected, this).thenApply(c -> {
-                    knownAddresses.put(c.remotePeer(), address.withoutPeerId());
-                    return c;
-                });
+                if (pendingDials.incrementAndGet() > MAX_PENDING_DIALS) {
+                    pendingDials.decrementAndGet();
+                    return CompletableFuture.failedFuture(P2pException.internal("more than " + MAX_PENDING_DIALS
+                            + " dials pending; not dialing " + address, null));
+                }
+                return t.dial(address, expected, this).whenComplete((c, e) -> pendingDials.decrementAndGet())
+                        .thenApply(c -> {
+                            knownAddresses.put(c.remotePeer(), address.withoutPeerId());
+                            return c;
+                        });
             }
         }
         return CompletableFuture.failedFuture(P2pException.internal("no transport can dial " + address, null));
