@@ -121,6 +121,25 @@ class YamuxSessionTest {
     }
 
     @Test
+    void shouldPingForKeepAliveAndCloseWhenThePingIsNeverAnswered() {
+        EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        List<YamuxFrame> out = written(ch);
+        assertEquals(YamuxFrame.PING, out.getFirst().type());
+        assertTrue(out.getFirst().has(YamuxFrame.SYN));
+        ch.writeInbound(Unpooled.wrappedBuffer(frame(YamuxFrame.PING, YamuxFrame.ACK, 0, out.getFirst().length(), null)));
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isOpen(), "an answered ping keeps the connection");
+        written(ch);
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertFalse(ch.isOpen(), "an unanswered ping closes it");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void shouldAcceptAStreamNegotiateItAndEchoPipelinedData() {
         EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
         byte[] open = frame(YamuxFrame.DATA, YamuxFrame.SYN, 1, 0,
