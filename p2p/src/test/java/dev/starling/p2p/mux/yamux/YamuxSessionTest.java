@@ -195,7 +195,7 @@ class YamuxSessionTest {
                     frame(YamuxFrame.WINDOW_UPDATE, 0, 1, 1000, null), frame(YamuxFrame.DATA, YamuxFrame.FIN, 1, 0, null),
                     frame(YamuxFrame.WINDOW_UPDATE, YamuxFrame.RST, 3, 0, null), frame(YamuxFrame.GO_AWAY, 0, 0, 0, null));
             Mutator mut = new Mutator(61, List.of(good));
-            for (int n = 0; n < Mutator.ITERATIONS / 3; n++) {
+            for (int n = 0; n < Mutator.iterations(1000); n++) {
                 EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
                 byte[] in = mut.next();
                 int cut = in.length == 0 ? 0 : mut.nextInt(in.length);
