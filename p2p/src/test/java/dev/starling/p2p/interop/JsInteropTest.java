@@ -75,6 +75,17 @@ class JsInteropTest {
         assertEquals("ipfs/0.1.0", info.protocolVersion());
     }
 
+    @Test
+    void shouldFallBackToMultistreamForYamuxWhenJavaDoesNotInlineIt() throws Exception {
+        try (Host plain = new HostBuilder().identity(Keys.ed25519ForTest(JAVA_SEED + 2)).eventLoops(group)
+                .transport((key, loops) -> new dev.starling.p2p.transport.tcp.TcpTransport(key, loops, 1 << 20, false))
+                .build()) {
+            PingService p = PingService.install(plain);
+            Connection c = plain.dial(Multiaddr.fromString(js.address())).get(10, TimeUnit.SECONDS);
+            assertTrue(p.ping(c.remotePeer()).get(10, TimeUnit.SECONDS) > 0);
+        }
+    }
+
     /** The js harness's sink: counts bytes until FIN, then answers the count in decimal. */
     private static final String SINK = "/starling/bench/1.0.0";
 

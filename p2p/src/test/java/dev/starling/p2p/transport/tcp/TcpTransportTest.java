@@ -109,6 +109,24 @@ class TcpTransportTest {
     }
 
     @Test
+    void shouldNegotiateYamuxWithMultistreamWhenTheDialerDoesNotInlineIt() throws Exception {
+        Host client = new HostBuilder().identity(Keys.ed25519ForTest(14)).eventLoops(group)
+                .transport((key, loops) -> new TcpTransport(key, loops, 1 << 20, false)).build();
+        Connection c = client.dial(serverAddr.withPeerId(server.peerId())).get(5, TimeUnit.SECONDS);
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        Stream s = c.newStream(List.of("/echo/1"), st -> (stream, data) -> {
+            try {
+                echoed.complete(data.toString(java.nio.charset.StandardCharsets.US_ASCII));
+            } finally {
+                data.release();
+            }
+        }).get(5, TimeUnit.SECONDS);
+        s.write(Unpooled.copiedBuffer("x", java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("x", echoed.get(5, TimeUnit.SECONDS));
+        client.close();
+    }
+
+    @Test
     void shouldRefuseAPeerWhoseKeyDoesNotMatchTheDialedId() {
         Host client = new HostBuilder().identity(Keys.ed25519ForTest(12)).eventLoops(group).tcpTransport().build();
         var wrong = Keys.ed25519ForTest(99).publicKey().toPeerId();
