@@ -8,6 +8,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one final JSON line on stdout.",
-        subcommands = {BenchTrainCommand.class, BenchGemmCommand.class})
+        subcommands = {
+            BenchTrainCommand.class,
+            BenchGemmCommand.class,
+            BenchP2pCommand.class
+        })
 public final class BenchCommand {
 }

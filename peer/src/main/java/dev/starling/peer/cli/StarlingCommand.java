@@ -19,7 +19,8 @@ import picocli.CommandLine.ParameterException;
             SampleCommand.class,
             KeygenCommand.class,
             CoordinatorCommand.class,
-            PeerCommand.class
+            PeerCommand.class,
+            P2pCommand.class
         })
 public final class StarlingCommand implements Runnable {
     /** Exit code for a mistake the user can fix. */

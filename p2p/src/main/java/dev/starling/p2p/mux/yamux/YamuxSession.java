@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     public static final int MAX_SEND_FRAME = 65519 - YamuxFrame.HEADER_BYTES;
     /** Most streams open at once on one connection (js uses 1000 each way). */
     public static final int MAX_STREAMS = 1000;
+    /** Keep-alive: a session ping goes out this often; no answer by the next one closes the connection. */
+    public static final long KEEPALIVE_INTERVAL_MS = 30_000;
     /** Most outbound streams the remote has not acknowledged yet (spec backlog). */
     public static final int MAX_UNACKED_OUTBOUND = 256;
 
@@ -61,6 +64,9 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private boolean goAwaySent;
     private boolean goAwayReceived;
     private boolean closed;
+    private int pingOpaque;
+    private boolean pingOutstanding;
+    private io.netty.util.concurrent.ScheduledFuture<?> keepAlive;
 
     /**
      * Creates a session.
@@ -91,6 +97,8 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        keepAlive = context.executor().scheduleAtFixedRate(this::keepAliveTick, KEEPALIVE_INTERVAL_MS,
+                KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         router.onConnected(this);
     }
 
@@ -159,7 +167,24 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
         if (f.has(YamuxFrame.SYN)) {
             writeFrame(YamuxFrame.PING, YamuxFrame.ACK, 0, f.length(), null);
             flush();
+        } else if (f.has(YamuxFrame.ACK) && f.length() == (pingOpaque & 0xffffffffL)) {
+            pingOutstanding = false;
         }
+    }
+
+    /** Sends a session ping; closes the connection if the previous one was never answered. */
+    private void keepAliveTick() {
+        if (closed) return;
+        if (pingOutstanding) {
+            LOG.info("closing connection to {}: no answer to a yamux ping within {} ms", remotePeer,
+                    KEEPALIVE_INTERVAL_MS);
+            goAway(YamuxFrame.GO_AWAY_NORMAL);
+            ctx.close();
+            return;
+        }
+        pingOutstanding = true;
+        writeFrame(YamuxFrame.PING, YamuxFrame.SYN, 0, ++pingOpaque & 0xffffffffL, null);
+        flush();
     }
 
     private void onGoAway(YamuxFrame f) {
@@ -233,9 +258,14 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     // ---- lifecycle ----
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+    public void exceptionCaught(ChannelHandlerContext context, Throwable thrown) {
+        Throwable cause = thrown instanceof DecoderException && thrown.getCause() != null ? thrown.getCause() : thrown;
         P2pException.Category cat = cause instanceof P2pException p ? p.category() : P2pException.Category.INTERNAL;
-        LOG.info("closing connection to {}: {} ({})", remotePeer, cause.getMessage(), cat);
+        if (cause instanceof P2pException || cause instanceof java.io.IOException) {
+            LOG.info("closing connection to {}: {} ({})", remotePeer, cause.getMessage(), cat);
+        } else {
+            LOG.warn("closing connection to {} after an unexpected failure", remotePeer, cause);
+        }
         int code = cat == P2pException.Category.INTERNAL ? YamuxFrame.GO_AWAY_INTERNAL_ERROR
                 : YamuxFrame.GO_AWAY_PROTOCOL_ERROR;
         goAway(code);
@@ -263,6 +293,7 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private void shutdown() {
         if (closed) return;
         closed = true;
+        if (keepAlive != null) keepAlive.cancel(false);
         for (YamuxStream s : new ArrayList<>(streams.values())) s.receiveReset();
         streams.clear();
         router.onDisconnected(this);
