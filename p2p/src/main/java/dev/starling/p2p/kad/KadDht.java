@@ -8,12 +8,16 @@ import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
+import dev.starling.p2p.protocol.identify.IdentifyInfo;
+import dev.starling.p2p.protocol.identify.IdentifyService;
 import dev.starling.p2p.pubsub.LengthPrefixedFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -45,6 +49,8 @@ public final class KadDht implements AutoCloseable {
     private final LongSupplier clock;
     private final DhtServer server;
     private final ConnectionListener listener;
+    private final Set<PeerId> pinging = new HashSet<>();
+    private final io.netty.util.concurrent.ScheduledFuture<?> refresh;
 
     /**
      * Starts the service.
@@ -76,13 +82,61 @@ public final class KadDht implements AutoCloseable {
             }
         };
         host.addConnectionListener(listener);
+        long every = config.refreshInterval().toNanos();
+        this.refresh = owner.scheduleAtFixedRate(this::bootstrap, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Uses identify to keep the routing table to DHT servers with their listen addresses: a peer that lists
+     * {@link #PROTOCOL} goes in (with its addresses), one that does not is taken out (it is a client).
+     *
+     * @param identify the host's identify service
+     */
+    public void useIdentify(IdentifyService identify) {
+        identify.addListener(this::onIdentified);
+    }
+
+    private void onIdentified(IdentifyInfo info) {
+        List<byte[]> addrs = new ArrayList<>();
+        for (Multiaddr a : info.listenAddresses()) {
+            addrs.add(a.withoutPeerId().toBytes());
+        }
+        boolean isServer = info.protocols().contains(PROTOCOL);
+        KadPeer peer = KadPeer.of(info.peer(), addrs);
+        owner.execute(() -> {
+            if (isServer) {
+                updateTable(peer);
+            } else {
+                server.table().remove(info.peer());
+            }
+        });
+    }
+
+    /** Adds or refreshes a peer; when its bucket is full, pings the oldest entry and evicts it if dead. */
+    private void updateTable(KadPeer peer) {
+        if (server.table().update(peer) != RoutingTable.UpdateResult.BUCKET_FULL) {
+            return;
+        }
+        KadPeer oldest = server.table().leastRecentlySeen(peer);
+        if (oldest == null || !pinging.add(oldest.id())) {
+            return;
+        }
+        request(oldest, DhtMessage.request(DhtMessage.Type.FIND_NODE, host.peerId().bytes()))
+                .whenComplete((answer, error) -> owner.execute(() -> {
+                    pinging.remove(oldest.id());
+                    if (error != null) {
+                        server.table().remove(oldest.id());
+                    } else {
+                        server.table().update(oldest);
+                    }
+                }));
     }
 
     private void probe(KadPeer peer) {
         request(peer, DhtMessage.request(DhtMessage.Type.FIND_NODE, host.peerId().bytes()))
                 .whenComplete((answer, error) -> owner.execute(() -> {
                     if (error == null) {
-                        server.table().update(peer);
+                        updateTable(peer);
                     }
                 }));
     }
@@ -201,7 +255,7 @@ public final class KadDht implements AutoCloseable {
                         server.table().remove(peer.id());
                     } else {
                         q.onResponse(peer.id(), answer);
-                        server.table().update(peer);
+                        updateTable(peer);
                     }
                     pump(q, done);
                 }));
@@ -344,6 +398,7 @@ public final class KadDht implements AutoCloseable {
     /** Unregisters from the host. Does not close the host or the owner. */
     @Override
     public void close() {
+        refresh.cancel(false);
         host.removeConnectionListener(listener);
         if (config.mode() == KadConfig.Mode.SERVER) {
             host.removeHandler(PROTOCOL);
