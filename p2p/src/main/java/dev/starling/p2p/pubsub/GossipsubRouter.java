@@ -149,6 +149,7 @@ public final class GossipsubRouter {
         }
         score.removePeer(peer, nowNanos);
         outbox.forget(peer);
+        promises.values().forEach(byPeer -> byPeer.remove(peer));
         ihaveReceived.remove(peer);
         iwantAsked.remove(peer);
         return outbox.drain();

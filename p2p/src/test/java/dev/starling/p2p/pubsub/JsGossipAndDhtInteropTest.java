@@ -152,8 +152,8 @@ class JsGossipAndDhtInteropTest {
         PingService.install(host);
         IdentifyService identify = IdentifyService.install(host);
         gossip = new GossipSub(host, GossipsubConfig.defaults().withHeartbeatInterval(Duration.ofMillis(200)),
-                PeerScoreParams.defaults(Map.of(TOPIC, TopicScoreParams.defaults())), RpcLimits.defaults(), owner,
-                System::nanoTime);
+                PeerScoreParams.defaults(Map.of(TOPIC, TopicScoreParams.defaults())), RpcLimits.defaults(),
+                MessageIdFunction.JS_DEFAULT, owner, System::nanoTime);
         dht = new KadDht(host, KadConfig.defaults(), DhtCodec.Limits.defaults(), owner, System::nanoTime);
         dht.useIdentify(identify);
         dht.addValidator("starling", new LargestValueWins()).get(5, TimeUnit.SECONDS);
