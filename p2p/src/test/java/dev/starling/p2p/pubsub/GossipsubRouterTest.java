@@ -266,4 +266,33 @@ class GossipsubRouterTest {
         assertEquals(m.from().length - 2 + 8, id.length);
         assertEquals(0x08, id[0], "starts with the PublicKey protobuf (field 1, Ed25519)");
     }
+
+    @Test
+    void shouldSurviveMutatedRpcsFedToTheRouter() {
+        router.subscribe(TOPIC, now);
+        GossipsubCodec codec = new GossipsubCodec(RpcLimits.defaults());
+        PubsubMessage valid = signed(0, 1, "seed");
+        MessageId id = MessageIdFunction.FROM_AND_SEQNO.idOf(valid);
+        Rpc seedRpc = new Rpc(List.of(new Rpc.SubOpts(true, TOPIC)), List.of(valid), new Rpc.Control(
+                List.of(new Rpc.IHave(TOPIC, List.of(id))), List.of(new Rpc.IWant(List.of(id))),
+                List.of(new Rpc.Graft(TOPIC)), List.of(new Rpc.Prune(TOPIC, List.of(), 60)), List.of()));
+        byte[] seedBytes = GossipsubCodec.encode(seedRpc);
+        SplittableRandom random = new SplittableRandom(77);
+        int handled = 0;
+        for (int i = 0; i < 3000; i++) {
+            Rpc rpc;
+            try {
+                rpc = codec.decode(GossipsubCodecTest.mutate(seedBytes, random));
+            } catch (PubsubWireException expected) {
+                continue;
+            }
+            PeerKey from = remotes.get(random.nextInt(remotes.size()));
+            router.handleRpc(from, rpc, now + i * 1_000_000L);
+            if (i % 100 == 0) {
+                router.heartbeat(now + i * 1_000_000L);
+            }
+            handled++;
+        }
+        assertTrue(handled > 100, "enough mutated RPCs decoded to exercise the router: " + handled);
+    }
 }
