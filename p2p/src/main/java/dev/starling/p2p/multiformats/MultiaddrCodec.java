@@ -201,8 +201,15 @@ public final class MultiaddrCodec {
                 if (value.length == 0 || value.length > 255) {
                     throw P2pException.protocolViolation("bad /" + p.text() + " name length " + value.length);
                 }
-                String s = new String(value, StandardCharsets.UTF_8);
-                if (s.indexOf('/') >= 0) throw P2pException.protocolViolation("'/' in /" + p.text() + " value");
+                String s;
+                try {
+                    s = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(value)).toString();
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    throw P2pException.protocolViolation("/" + p.text() + " value is not UTF-8");
+                }
+                if (s.chars().anyMatch(c -> c == '/' || c < 0x20 || c == 0x7f)) {
+                    throw P2pException.protocolViolation("'/' or a control character in /" + p.text() + " value");
+                }
             }
             default -> {
             }

@@ -8,6 +8,6 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one final JSON line on stdout.",
-        subcommands = {})
+        subcommands = {BenchP2pCommand.class})
 public final class BenchCommand {
 }

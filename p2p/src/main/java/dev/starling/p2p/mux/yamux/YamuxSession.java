@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
@@ -233,9 +234,14 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     // ---- lifecycle ----
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+    public void exceptionCaught(ChannelHandlerContext context, Throwable thrown) {
+        Throwable cause = thrown instanceof DecoderException && thrown.getCause() != null ? thrown.getCause() : thrown;
         P2pException.Category cat = cause instanceof P2pException p ? p.category() : P2pException.Category.INTERNAL;
-        LOG.info("closing connection to {}: {} ({})", remotePeer, cause.getMessage(), cat);
+        if (cause instanceof P2pException || cause instanceof java.io.IOException) {
+            LOG.info("closing connection to {}: {} ({})", remotePeer, cause.getMessage(), cat);
+        } else {
+            LOG.warn("closing connection to {} after an unexpected failure", remotePeer, cause);
+        }
         int code = cat == P2pException.Category.INTERNAL ? YamuxFrame.GO_AWAY_INTERNAL_ERROR
                 : YamuxFrame.GO_AWAY_PROTOCOL_ERROR;
         goAway(code);

@@ -39,6 +39,8 @@ public final class NoiseHandshake {
     private static final byte[] PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_SHA256".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SIG_PREFIX = "noise-libp2p-static-key:".getBytes(StandardCharsets.US_ASCII);
     private static final int DH = 32;
+    /** Most muxer ids we accept in NoiseExtensions. */
+    static final int MAX_MUXERS = 16;
 
     private final boolean initiator;
     private final PrivateKey identity;
@@ -189,14 +191,33 @@ public final class NoiseHandshake {
     }
 
     private byte[] payload() {
-        NoiseProto.NoiseHandshakePayload.Builder b = NoiseProto.NoiseHandshakePayload.newBuilder()
-                .setIdentityKey(ByteString.copyFrom(identity.publicKey().marshal()))
-                .setIdentitySig(ByteString.copyFrom(identity.sign(concat(SIG_PREFIX, sPub))));
-        if (!muxers.isEmpty()) b.setExtensions(NoiseProto.NoiseExtensions.newBuilder().addAllStreamMuxers(muxers));
-        return b.build().toByteArray();
+        return payload(identity, sPub, muxers);
     }
 
     private void checkPayload(byte[] bytes) {
+        VerifiedPayload v = verifyPayload(bytes, rs, expectedPeer);
+        remoteIdentity = v.identity();
+        remoteMuxers = v.muxers();
+        List<String> initiatorList = initiator ? muxers : remoteMuxers;
+        List<String> responderList = initiator ? remoteMuxers : muxers;
+        muxer = initiatorList.stream().filter(responderList::contains).findFirst().orElse(null);
+    }
+
+    /** A handshake payload whose signature checked out. */
+    record VerifiedPayload(PublicKey identity, List<String> muxers) {
+    }
+
+    /**
+     * Parses and checks a libp2p handshake payload: well formed, identity key signs the remote static key,
+     * identity is the expected peer.
+     *
+     * @param bytes        the decrypted payload
+     * @param remoteStatic the remote's X25519 static key
+     * @param expectedPeer the dialed peer, or null
+     * @return the identity and offered muxers
+     * @throws P2pException PROTOCOL_VIOLATION if malformed, BAD_PEER if the signature or identity is wrong
+     */
+    static VerifiedPayload verifyPayload(byte[] bytes, byte[] remoteStatic, PeerId expectedPeer) {
         NoiseProto.NoiseHandshakePayload p;
         try {
             p = NoiseProto.NoiseHandshakePayload.parseFrom(bytes);
@@ -207,18 +228,34 @@ public final class NoiseHandshake {
             throw P2pException.protocolViolation("noise handshake payload without identity key or signature");
         }
         PublicKey key = Keys.unmarshalPublicKey(p.getIdentityKey().toByteArray());
-        if (!key.verify(concat(SIG_PREFIX, rs), p.getIdentitySig().toByteArray())) {
+        if (!key.verify(concat(SIG_PREFIX, remoteStatic), p.getIdentitySig().toByteArray())) {
             throw P2pException.badPeer("noise handshake: identity signature over the static key is invalid");
         }
         PeerId remote = key.toPeerId();
         if (expectedPeer != null && !expectedPeer.equals(remote)) {
             throw P2pException.badPeer("dialed " + expectedPeer + " but the remote proved " + remote);
         }
-        remoteIdentity = key;
-        remoteMuxers = p.hasExtensions() ? List.copyOf(p.getExtensions().getStreamMuxersList()) : List.of();
-        List<String> initiatorList = initiator ? muxers : remoteMuxers;
-        List<String> responderList = initiator ? remoteMuxers : muxers;
-        muxer = initiatorList.stream().filter(responderList::contains).findFirst().orElse(null);
+        if (p.hasExtensions() && p.getExtensions().getStreamMuxersCount() > MAX_MUXERS) {
+            throw P2pException.protocolViolation("noise extensions list more than " + MAX_MUXERS + " muxers");
+        }
+        return new VerifiedPayload(key, p.hasExtensions() ? List.copyOf(p.getExtensions().getStreamMuxersList())
+                : List.of());
+    }
+
+    /**
+     * Builds a signed handshake payload (for tests and fuzzing).
+     *
+     * @param identity     the signing identity
+     * @param staticPublic the X25519 static key it vouches for
+     * @param muxers       muxers to list
+     * @return the payload bytes
+     */
+    static byte[] payload(PrivateKey identity, byte[] staticPublic, List<String> muxers) {
+        NoiseProto.NoiseHandshakePayload.Builder b = NoiseProto.NoiseHandshakePayload.newBuilder()
+                .setIdentityKey(ByteString.copyFrom(identity.publicKey().marshal()))
+                .setIdentitySig(ByteString.copyFrom(identity.sign(concat(SIG_PREFIX, staticPublic))));
+        if (!muxers.isEmpty()) b.setExtensions(NoiseProto.NoiseExtensions.newBuilder().addAllStreamMuxers(muxers));
+        return b.build().toByteArray();
     }
 
     private byte[] encryptAndHash(byte[] plaintext) {

@@ -102,7 +102,10 @@ public final class TcpTransport implements Transport {
             }
             Channel server = bind.channel();
             channels.add(server);
-            result.complete(ConnectionUpgrader.toMultiaddr(server.localAddress()));
+            // report the family and host that were asked for (a 0.0.0.0 bind shows up as the IPv6 wildcard)
+            int port = ((InetSocketAddress) server.localAddress()).getPort();
+            String family = address.valueOf(MultiaddrProtocol.IP6).isPresent() ? "ip6" : "ip4";
+            result.complete(Multiaddr.fromString("/" + family + "/" + bindTo.getHostString() + "/tcp/" + port));
         });
         return result;
     }
