@@ -283,6 +283,36 @@ public final class KadDht implements AutoCloseable {
     }
 
     /**
+     * The outcome of {@link #findPeer}.
+     *
+     * @param closest  the closest peers that answered, closest first
+     * @param found    the target peer as learned (with its addresses), or null when not found
+     * @param hops     the depth at which the target was learned (1: it was in our table), or -1
+     * @param queries  requests the lookup sent
+     */
+    public record PeerLookup(List<KadPeer> closest, KadPeer found, int hops, int queries) {
+    }
+
+    /**
+     * Looks a peer up by id (FIND_NODE), with figures.
+     *
+     * @param target the peer
+     * @return the lookup outcome
+     */
+    public CompletableFuture<PeerLookup> findPeer(PeerId target) {
+        return onOwner(() -> run(newQuery(DhtMessage.Type.FIND_NODE, target.bytes())).thenApply(q -> {
+            KadPeer found = null;
+            for (KadPeer p : q.closest()) {
+                if (p.id().equals(target)) {
+                    found = p;
+                }
+            }
+            int depth = q.lookup().depthOf(target);
+            return new PeerLookup(q.closest(), found, found == null ? -1 : depth, q.lookup().queriesSent());
+        }));
+    }
+
+    /**
      * Refreshes the routing table with a lookup of our own id.
      *
      * @return completes with the routing table size
