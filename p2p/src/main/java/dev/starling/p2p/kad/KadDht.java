@@ -176,6 +176,9 @@ public final class KadDht implements AutoCloseable {
     private CompletableFuture<DhtMessage> request(KadPeer peer, DhtMessage request) {
         CompletableFuture<DhtMessage> answer = new CompletableFuture<>();
         boolean expectsAnswer = request.type() != DhtMessage.Type.ADD_PROVIDER;
+        // A peer that never answers must not hold the stream forever: fail (and so reset) after the query timeout.
+        owner.schedule(() -> answer.completeExceptionally(P2pException.closed("no answer within "
+                + config.queryTimeout())), config.queryTimeout().toNanos(), TimeUnit.NANOSECONDS);
         connect(peer).thenCompose(c -> c.newStream(List.of(PROTOCOL), s -> responseReader(answer)))
                 .whenComplete((stream, error) -> {
                     if (error != null) {
@@ -286,7 +289,7 @@ public final class KadDht implements AutoCloseable {
      * The outcome of {@link #findPeer}.
      *
      * @param closest  the closest peers that answered, closest first
-     * @param found    the target peer as learned (with its addresses), or null when not found
+     * @param found    the target peer as learned (with its addresses), or null when no answer named it
      * @param hops     the depth at which the target was learned (1: it was in our table), or -1
      * @param queries  requests the lookup sent
      */
@@ -301,12 +304,8 @@ public final class KadDht implements AutoCloseable {
      */
     public CompletableFuture<PeerLookup> findPeer(PeerId target) {
         return onOwner(() -> run(newQuery(DhtMessage.Type.FIND_NODE, target.bytes())).thenApply(q -> {
-            KadPeer found = null;
-            for (KadPeer p : q.closest()) {
-                if (p.id().equals(target)) {
-                    found = p;
-                }
-            }
+            // Found means learned with its addresses (what a dialer needs), whether or not it answered us.
+            KadPeer found = q.lookup().discovered(target);
             int depth = q.lookup().depthOf(target);
             return new PeerLookup(q.closest(), found, found == null ? -1 : depth, q.lookup().queriesSent());
         }));
