@@ -50,6 +50,7 @@ public final class KadDht implements AutoCloseable {
     private final DhtServer server;
     private final ConnectionListener listener;
     private final Set<PeerId> pinging = new HashSet<>();
+    private volatile IdentifyService identify;
     private final io.netty.util.concurrent.ScheduledFuture<?> refresh;
 
     /**
@@ -83,7 +84,7 @@ public final class KadDht implements AutoCloseable {
         };
         host.addConnectionListener(listener);
         long every = config.refreshInterval().toNanos();
-        this.refresh = owner.scheduleAtFixedRate(this::bootstrap, every, every, TimeUnit.NANOSECONDS);
+        this.refresh = owner.scheduleAtFixedRate(this::refreshBuckets, every, every, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -93,6 +94,7 @@ public final class KadDht implements AutoCloseable {
      * @param identify the host's identify service
      */
     public void useIdentify(IdentifyService identify) {
+        this.identify = identify;
         identify.addListener(this::onIdentified);
     }
 
@@ -109,6 +111,21 @@ public final class KadDht implements AutoCloseable {
             } else {
                 server.table().remove(info.peer());
             }
+        });
+    }
+
+    /** A requester that identify says is a DHT server is alive: refresh it in (or add it to) the table. */
+    private void refreshRequester(PeerId from) {
+        IdentifyService id = identify;
+        if (id == null) {
+            return;
+        }
+        id.info(from).filter(info -> info.protocols().contains(PROTOCOL)).ifPresent(info -> {
+            List<byte[]> addrs = new ArrayList<>();
+            for (Multiaddr a : info.listenAddresses()) {
+                addrs.add(a.withoutPeerId().toBytes());
+            }
+            updateTable(KadPeer.of(from, addrs));
         });
     }
 
@@ -151,8 +168,11 @@ public final class KadDht implements AutoCloseable {
                 try {
                     for (byte[] frame : frames.offer(data)) {
                         DhtMessage request = codec.decode(frame);
-                        owner.execute(() -> server.handle(from, request, clock.getAsLong()).ifPresent(answer ->
-                                s.write(LengthPrefixedFrames.frame(DhtCodec.encode(answer)))));
+                        owner.execute(() -> {
+                            server.handle(from, request, clock.getAsLong()).ifPresent(answer ->
+                                    s.write(LengthPrefixedFrames.frame(DhtCodec.encode(answer))));
+                            refreshRequester(from);
+                        });
                     }
                 } catch (DhtWireException | P2pException e) {
                     LOG.info("kad: bad request from {}: {}", from, e.getMessage());
@@ -320,6 +340,39 @@ public final class KadDht implements AutoCloseable {
         return findClosestPeers(host.peerId().bytes()).thenApplyAsync(c -> server.table().size(), owner);
     }
 
+    /** Highest bucket (common prefix length) refreshed with a random lookup; 2^10 nodes deep is plenty here. */
+    private static final int MAX_REFRESH_CPL = 10;
+
+    /**
+     * Refreshes the routing table the Kademlia way: a self lookup, then one lookup for a random key in each bucket
+     * up to {@link #MAX_REFRESH_CPL} common prefix bits, so that every region of the keyspace we can know about is
+     * represented. Runs periodically; callers may also run it after joining.
+     *
+     * @return completes with the routing table size
+     */
+    public CompletableFuture<Integer> refreshBuckets() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(java.util.Arrays.hashCode(
+                host.peerId().bytes()) ^ clock.getAsLong());
+        KadKey local = KadKey.of(host.peerId().bytes());
+        CompletableFuture<?> chain = findClosestPeers(host.peerId().bytes());
+        for (int cpl = 0; cpl <= MAX_REFRESH_CPL; cpl++) {
+            byte[] key = randomKeyWithPrefix(local, cpl, random);
+            chain = chain.thenCompose(v -> findClosestPeers(key));
+        }
+        return chain.thenCompose(v -> routingTableSize());
+    }
+
+    /** Rejection-samples raw key bytes whose hash shares exactly {@code cpl} leading bits with ours. */
+    private static byte[] randomKeyWithPrefix(KadKey local, int cpl, java.util.SplittableRandom random) {
+        byte[] raw = new byte[16];
+        while (true) {
+            random.nextBytes(raw);
+            if (local.commonPrefixLength(KadKey.of(raw)) == cpl) {
+                return raw.clone();
+            }
+        }
+    }
+
     /**
      * Stores a record locally (validated) and at the k closest peers.
      *
@@ -422,6 +475,12 @@ public final class KadDht implements AutoCloseable {
      */
     public CompletableFuture<Integer> routingTableSize() {
         return CompletableFuture.supplyAsync(() -> server.table().size(), owner);
+    }
+
+    /** Returns the routing table's peers (tests and diagnostics). */
+    CompletableFuture<List<PeerId>> routingTablePeers() {
+        return CompletableFuture.supplyAsync(() -> server.table().closest(server.self().key(), Integer.MAX_VALUE)
+                .stream().map(KadPeer::id).toList(), owner);
     }
 
     /** Unregisters from the host. Does not close the host or the owner. */

@@ -78,17 +78,28 @@ class HostScaleTest {
             hosts.get(i).dial(Multiaddr.fromString("/memory/scale0")).get(5, TimeUnit.SECONDS);
         }
         long t0 = System.nanoTime();
+        // Everyone joins at once (a self lookup), then runs one bucket refresh, as the periodic timer would.
         List<CompletableFuture<Integer>> boots = new ArrayList<>();
         for (int i = 1; i < n; i++) {
             boots.add(dhts.get(i).bootstrap());
         }
         for (CompletableFuture<Integer> b : boots) {
-            b.get(30, TimeUnit.SECONDS);
+            b.get(60, TimeUnit.SECONDS);
+        }
+        for (int batch = 1; batch < n; batch += 20) {
+            List<CompletableFuture<Integer>> refreshes = new ArrayList<>();
+            for (int i = batch; i < Math.min(n, batch + 20); i++) {
+                refreshes.add(dhts.get(i).refreshBuckets());
+            }
+            for (CompletableFuture<Integer> r : refreshes) {
+                r.get(120, TimeUnit.SECONDS);
+            }
         }
         long t1 = System.nanoTime();
         SplittableRandom random = new SplittableRandom(8);
         int lookups = 2 * n;
         List<KadDht.PeerLookup> results = new ArrayList<>();
+        List<dev.starling.p2p.core.PeerId> targets = new ArrayList<>();
         // Batches of 10 concurrent lookups: all services share one owner thread here, so unbounded concurrency
         // would only measure that thread's queue against the 10 s query timeout.
         for (int batch = 0; batch < lookups; batch += 10) {
@@ -97,6 +108,7 @@ class HostScaleTest {
                 int from = random.nextInt(n);
                 int to = (from + 1 + random.nextInt(n - 1)) % n;
                 pending.add(dhts.get(from).findPeer(hosts.get(to).peerId()));
+                targets.add(hosts.get(to).peerId());
             }
             for (CompletableFuture<KadDht.PeerLookup> f : pending) {
                 results.add(f.get(30, TimeUnit.SECONDS));
@@ -106,6 +118,29 @@ class HostScaleTest {
         int maxHops = 0;
         double hops = 0;
         long queries = 0;
+        java.util.Map<dev.starling.p2p.core.PeerId, List<dev.starling.p2p.core.PeerId>> tables = new java.util.HashMap<>();
+        for (int i = 0; i < n; i++) {
+            tables.put(hosts.get(i).peerId(), dhts.get(i).routingTablePeers().get(5, TimeUnit.SECONDS));
+        }
+        int diag = 0;
+        for (int i = 0; i < results.size() && diag < 5; i++) {
+            KadDht.PeerLookup r = results.get(i);
+            if (r.found() == null) {
+                diag++;
+                dev.starling.p2p.core.PeerId t = targets.get(i);
+                KadKey tk = KadKey.of(t.bytes());
+                List<Host> byDist = new ArrayList<>(hosts);
+                byDist.sort((a, b) -> tk.compareDistance(KadKey.of(a.peerId().bytes()), KadKey.of(b.peerId().bytes())));
+                int know = 0;
+                for (int j = 1; j <= 20; j++) {
+                    if (tables.get(byDist.get(j).peerId()).contains(t)) know++;
+                }
+                long overlap = r.closest().stream().filter(p -> byDist.subList(1, 21).stream()
+                        .anyMatch(h -> h.peerId().equals(p.id()))).count();
+                System.out.printf("miss: target table %d, of its 20 closest %d know it, result %d peers overlap %d%n",
+                        tables.get(t).size(), know, r.closest().size(), overlap);
+            }
+        }
         for (KadDht.PeerLookup r : results) {
             queries += r.queries();
             if (r.found() != null) {
@@ -114,6 +149,17 @@ class HostScaleTest {
                 maxHops = Math.max(maxHops, r.hops());
             }
         }
+        java.util.Map<dev.starling.p2p.core.PeerId, Integer> inDegree = new java.util.HashMap<>();
+        int tableSum = 0;
+        for (KadDht d : dhts) {
+            List<dev.starling.p2p.core.PeerId> peers = d.routingTablePeers().get(5, TimeUnit.SECONDS);
+            tableSum += peers.size();
+            for (dev.starling.p2p.core.PeerId p : peers) {
+                inDegree.merge(p, 1, Integer::sum);
+            }
+        }
+        long unknown = hosts.stream().filter(h -> !inDegree.containsKey(h.peerId())).count();
+        System.out.printf("tables: mean size %.1f, hosts in nobody's table %d%n", (double) tableSum / n, unknown);
         int bound = (int) Math.ceil(Math.log(n) / Math.log(2));
         long t2 = System.nanoTime();
         System.out.printf("timing: bootstrap %.1fs lookups %.1fs%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9);
