@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BiFunction;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Builds a {@link Host}: identity, event loops, transports and the protocols every host serves. Used from
@@ -25,6 +27,13 @@ public final class HostBuilder {
     private EventLoopGroup group;
     private final List<BiFunction<PrivateKey, EventLoopGroup, Transport>> transports = new ArrayList<>();
     private final List<Consumer<Host>> services = new ArrayList<>();
+    private LongSupplier clock = System::nanoTime;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private long backoffBaseNanos = TimeUnit.SECONDS.toNanos(1);
+    private long backoffMaxNanos = TimeUnit.MINUTES.toNanos(5);
+
+    /** Default cap on open connections; inbound connections beyond it are closed. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 512;
 
     /** Creates a builder with no transports. */
     public HostBuilder() {
@@ -50,6 +59,41 @@ public final class HostBuilder {
      */
     public HostBuilder eventLoops(EventLoopGroup eventLoops) {
         this.group = Objects.requireNonNull(eventLoops, "eventLoops");
+        return this;
+    }
+
+    /**
+     * Sets the clock used for dial back-off (default {@code System::nanoTime}; tests pass a manual one).
+     *
+     * @param nanoClock monotonic nanoseconds
+     * @return this
+     */
+    public HostBuilder clock(LongSupplier nanoClock) {
+        this.clock = Objects.requireNonNull(nanoClock, "nanoClock");
+        return this;
+    }
+
+    /**
+     * Caps open connections (default {@link #DEFAULT_MAX_CONNECTIONS}); inbound ones beyond it are closed.
+     *
+     * @param max the cap, positive
+     * @return this
+     */
+    public HostBuilder maxConnections(int max) {
+        this.maxConnections = max;
+        return this;
+    }
+
+    /**
+     * Sets the dial back-off after failed dials (default 1 s doubling up to 5 min).
+     *
+     * @param baseNanos wait after the first failure
+     * @param maxNanos  longest wait
+     * @return this
+     */
+    public HostBuilder dialBackoff(long baseNanos, long maxNanos) {
+        this.backoffBaseNanos = baseNanos;
+        this.backoffMaxNanos = maxNanos;
         return this;
     }
 
@@ -104,6 +148,10 @@ public final class HostBuilder {
      */
     public Host build() {
         if (transports.isEmpty()) throw new IllegalStateException("a host needs at least one transport");
+        if (maxConnections < 1) {
+            throw new IllegalStateException("maxConnections must be positive, got " + maxConnections);
+        }
+        DialBackoff backoff = new DialBackoff(backoffBaseNanos, backoffMaxNanos);
         PrivateKey key = identity != null ? identity : Keys.generateEd25519();
         EventLoopGroup owned = null;
         EventLoopGroup loops = group;
@@ -113,7 +161,7 @@ public final class HostBuilder {
         }
         List<Transport> built = new ArrayList<>();
         for (var f : transports) built.add(f.apply(key, loops));
-        Libp2pHost host = new Libp2pHost(key, built, owned);
+        Libp2pHost host = new Libp2pHost(key, built, owned, backoff, clock, maxConnections);
         for (Consumer<Host> s : services) s.accept(host);
         return host;
     }

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,8 @@ public final class Libp2pHost implements Host, InboundRouter {
     private static final Logger LOG = LoggerFactory.getLogger(Libp2pHost.class);
     /** Longest protocol id (as js-libp2p). */
     public static final int MAX_PROTOCOL_ID_BYTES = 1024;
+    /** Most dials in flight at once; more fail at once instead of piling up sockets. */
+    public static final int MAX_PENDING_DIALS = 64;
 
     private final PrivateKey identity;
     private final PeerId peerId;
@@ -45,9 +48,18 @@ public final class Libp2pHost implements Host, InboundRouter {
     private final ConcurrentHashMap<PeerId, Multiaddr> knownAddresses = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<Multiaddr> listenAddresses = new CopyOnWriteArrayList<>();
+    private final AtomicInteger pendingDials = new AtomicInteger();
     private volatile boolean closed;
 
-    Libp2pHost(PrivateKey identity, List<Transport> transports, EventLoopGroup ownedGroup) {
+    private final DialBackoff backoff;
+    private final java.util.function.LongSupplier clock;
+    private final int maxConnections;
+
+    Libp2pHost(PrivateKey identity, List<Transport> transports, EventLoopGroup ownedGroup, DialBackoff backoff,
+               java.util.function.LongSupplier clock, int maxConnections) {
+        this.backoff = backoff;
+        this.clock = clock;
+        this.maxConnections = maxConnections;
         this.identity = identity;
         this.peerId = identity.publicKey().toPeerId();
         this.transports = List.copyOf(transports);
@@ -92,16 +104,43 @@ public final class Libp2pHost implements Host, InboundRouter {
             }
             Optional<Connection> existing = connection(expected);
             if (existing.isPresent()) return CompletableFuture.completedFuture(existing.get());
+            long wait;
+            synchronized (backoff) {
+                wait = backoff.waitNanos(expected, clock.getAsLong());
+            }
+            if (wait > 0) {
+                return CompletableFuture.failedFuture(P2pException.closed("backing off from " + expected + " for "
+                        + wait / 1_000_000 + " ms after failed dials"));
+            }
         }
         for (Transport t : transports) {
             if (t.canDial(address)) {
-                return t.dial(address, expected, this).thenApply(c -> {
-                    knownAddresses.put(c.remotePeer(), address.withoutPeerId());
-                    return c;
-                });
+                if (pendingDials.incrementAndGet() > MAX_PENDING_DIALS) {
+                    pendingDials.decrementAndGet();
+                    return CompletableFuture.failedFuture(P2pException.internal("more than " + MAX_PENDING_DIALS
+                            + " dials pending; not dialing " + address, null));
+                }
+                return t.dial(address, expected, this).whenComplete((c, e) -> {
+                    pendingDials.decrementAndGet();
+                    if (expected != null) recordDial(expected, e == null);
+                })
+                        .thenApply(c -> {
+                            knownAddresses.put(c.remotePeer(), address.withoutPeerId());
+                            return c;
+                        });
             }
         }
         return CompletableFuture.failedFuture(P2pException.internal("no transport can dial " + address, null));
+    }
+
+    private void recordDial(PeerId peer, boolean ok) {
+        synchronized (backoff) {
+            if (ok) {
+                backoff.onSuccess(peer);
+            } else {
+                backoff.onFailure(peer, clock.getAsLong());
+            }
+        }
     }
 
     @Override
@@ -163,6 +202,16 @@ public final class Libp2pHost implements Host, InboundRouter {
         }
     }
 
+    private int connectionCount() {
+        int n = 0;
+        for (List<Connection> list : connections.values()) {
+            synchronized (list) {
+                n += list.size();
+            }
+        }
+        return n;
+    }
+
     // ---- InboundRouter: called by transports on connection loops ----
 
     @Override
@@ -178,6 +227,12 @@ public final class Libp2pHost implements Host, InboundRouter {
     @Override
     public void onConnected(Connection connection) {
         if (closed) {
+            connection.close();
+            return;
+        }
+        if (!connection.isInitiator() && connectionCount() >= maxConnections) {
+            LOG.info("refusing inbound connection from {}: {} connections open", connection.remotePeer(),
+                    maxConnections);
             connection.close();
             return;
         }

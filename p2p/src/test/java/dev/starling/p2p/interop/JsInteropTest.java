@@ -15,6 +15,12 @@ import dev.starling.p2p.protocol.identify.IdentifyService;
 import dev.starling.p2p.protocol.ping.PingService;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import dev.starling.p2p.core.Stream;
+import dev.starling.p2p.core.StreamHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -70,12 +76,72 @@ class JsInteropTest {
     }
 
     @Test
+    void shouldFallBackToMultistreamForYamuxWhenJavaDoesNotInlineIt() throws Exception {
+        try (Host plain = new HostBuilder().identity(Keys.ed25519ForTest(JAVA_SEED + 2)).eventLoops(group)
+                .transport((key, loops) -> new dev.starling.p2p.transport.tcp.TcpTransport(key, loops, 1 << 20, false))
+                .build()) {
+            PingService p = PingService.install(plain);
+            Connection c = plain.dial(Multiaddr.fromString(js.address())).get(10, TimeUnit.SECONDS);
+            assertTrue(p.ping(c.remotePeer()).get(10, TimeUnit.SECONDS) > 0);
+        }
+    }
+
+    /** The js harness's sink: counts bytes until FIN, then answers the count in decimal. */
+    private static final String SINK = "/starling/bench/1.0.0";
+
+    @Test
+    void shouldMoveMegabytesBothWaysThroughYamuxFlowControl() throws Exception {
+        int total = 8 << 20;
+        host.setHandler(SINK, s -> new StreamHandler() {
+            private long count;
+
+            @Override
+            public void onData(Stream stream, ByteBuf data) {
+                count += data.readableBytes();
+                data.release();
+            }
+
+            @Override
+            public void onRemoteClosed(Stream stream) {
+                stream.write(Unpooled.copiedBuffer(Long.toString(count), StandardCharsets.US_ASCII));
+                stream.closeWrite();
+            }
+        });
+        js.send("{\"cmd\":\"bench\",\"addr\":\"" + hostAddr.withPeerId(host.peerId()) + "\",\"bytes\":" + total + "}");
+        assertEquals(total, js.await(e -> "bench".equals(e.path("event").asText()), 60).path("received").asLong());
+
+        Connection c = host.dial(Multiaddr.fromString(js.address())).get(10, TimeUnit.SECONDS);
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        StringBuilder text = new StringBuilder();
+        Stream s = c.newStream(List.of(SINK), st -> new StreamHandler() {
+            @Override
+            public void onData(Stream stream, ByteBuf data) {
+                try {
+                    text.append(data.toString(StandardCharsets.US_ASCII));
+                } finally {
+                    data.release();
+                }
+            }
+
+            @Override
+            public void onClosed(Stream stream, boolean reset) {
+                reply.complete(text.toString());
+            }
+        }).get(10, TimeUnit.SECONDS);
+        byte[] chunk = new byte[1 << 20];
+        for (int i = 0; i < total / chunk.length; i++) s.write(Unpooled.wrappedBuffer(chunk));
+        s.closeWrite();
+        assertEquals(Integer.toString(total), reply.get(60, TimeUnit.SECONDS).trim());
+    }
+
+    @Test
     void shouldAnswerPingAndIdentifyFromJs() throws Exception {
         Multiaddr target = hostAddr.withPeerId(host.peerId());
         CompletableFuture<IdentifyInfo> javaLearned = new CompletableFuture<>();
         identify.addListener(i -> {
             if (i.peer().toBase58().equals(js.peerId())) javaLearned.complete(i);
         });
+        identify.info(PeerId.fromString(js.peerId())).ifPresent(javaLearned::complete); // another test connected
         js.send("{\"cmd\":\"ping\",\"addr\":\"" + target + "\"}");
         JsonNode pong = js.await(e -> "ping".equals(e.path("event").asText()), 15);
         assertTrue(pong.path("ok").asBoolean());

@@ -15,6 +15,13 @@ public final class Mutator {
     private final SplittableRandom random;
     private final List<byte[]> corpus;
 
+    /**
+     * Iterations for an expensive target: {@code quick} by default, {@link #ITERATIONS} when the long run asks.
+     */
+    public static int iterations(int quick) {
+        return Integer.getInteger("fuzz.iterations") != null ? ITERATIONS : Math.min(quick, ITERATIONS);
+    }
+
     public Mutator(long seed, List<byte[]> corpus) {
         this.random = new SplittableRandom(seed);
         this.corpus = corpus;

@@ -130,7 +130,7 @@ public final class BenchP2pCommand implements Callable<Integer> {
 
         Source(long total) {
             this.total = total;
-            this.chunk = Unpooled.unreleasableBuffer(ByteBufAllocator.DEFAULT.directBuffer(CHUNK).writeZero(CHUNK));
+            this.chunk = Unpooled.unreleasableBuffer(ByteBufAllocator.DEFAULT.heapBuffer(CHUNK).writeZero(CHUNK));
         }
 
         void start(Stream s) {

@@ -45,6 +45,8 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     public static final int MAX_SEND_FRAME = 65519 - YamuxFrame.HEADER_BYTES;
     /** Most streams open at once on one connection (js uses 1000 each way). */
     public static final int MAX_STREAMS = 1000;
+    /** Keep-alive: a session ping goes out this often; no answer by the next one closes the connection. */
+    public static final long KEEPALIVE_INTERVAL_MS = 30_000;
     /** Most outbound streams the remote has not acknowledged yet (spec backlog). */
     public static final int MAX_UNACKED_OUTBOUND = 256;
 
@@ -62,6 +64,9 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private boolean goAwaySent;
     private boolean goAwayReceived;
     private boolean closed;
+    private int pingOpaque;
+    private boolean pingOutstanding;
+    private io.netty.util.concurrent.ScheduledFuture<?> keepAlive;
 
     /**
      * Creates a session.
@@ -92,6 +97,8 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        keepAlive = context.executor().scheduleAtFixedRate(this::keepAliveTick, KEEPALIVE_INTERVAL_MS,
+                KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         router.onConnected(this);
     }
 
@@ -160,7 +167,24 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
         if (f.has(YamuxFrame.SYN)) {
             writeFrame(YamuxFrame.PING, YamuxFrame.ACK, 0, f.length(), null);
             flush();
+        } else if (f.has(YamuxFrame.ACK) && f.length() == (pingOpaque & 0xffffffffL)) {
+            pingOutstanding = false;
         }
+    }
+
+    /** Sends a session ping; closes the connection if the previous one was never answered. */
+    private void keepAliveTick() {
+        if (closed) return;
+        if (pingOutstanding) {
+            LOG.info("closing connection to {}: no answer to a yamux ping within {} ms", remotePeer,
+                    KEEPALIVE_INTERVAL_MS);
+            goAway(YamuxFrame.GO_AWAY_NORMAL);
+            ctx.close();
+            return;
+        }
+        pingOutstanding = true;
+        writeFrame(YamuxFrame.PING, YamuxFrame.SYN, 0, ++pingOpaque & 0xffffffffL, null);
+        flush();
     }
 
     private void onGoAway(YamuxFrame f) {
@@ -269,6 +293,7 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private void shutdown() {
         if (closed) return;
         closed = true;
+        if (keepAlive != null) keepAlive.cancel(false);
         for (YamuxStream s : new ArrayList<>(streams.values())) s.receiveReset();
         streams.clear();
         router.onDisconnected(this);

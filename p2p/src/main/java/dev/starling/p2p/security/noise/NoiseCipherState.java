@@ -65,6 +65,7 @@ final class NoiseCipherState {
         try {
             cipher.init(Cipher.ENCRYPT_MODE, key, nextNonce());
             out.ensureWritable(len + TAG);
+            if (out.hasArray() && encryptArrays(in, len, out)) return;
             ByteBuffer dst = out.nioBuffer(out.writerIndex(), len + TAG);
             int written = 0;
             if (in.nioBufferCount() == 1) {
@@ -82,12 +83,41 @@ final class NoiseCipherState {
         }
     }
 
+    /**
+     * Encrypts from heap arrays straight into {@code out}'s array (the JDK's fastest path, no ByteBuffer copies).
+     * Returns false, having done nothing, when a part of {@code in} is not array-backed.
+     */
+    private boolean encryptArrays(ByteBuf in, int len, ByteBuf out) throws GeneralSecurityException {
+        ByteBuffer[] parts = in.nioBuffers(in.readerIndex(), len);
+        for (ByteBuffer p : parts) {
+            if (!p.hasArray()) return false;
+        }
+        byte[] dst = out.array();
+        int at = out.arrayOffset() + out.writerIndex();
+        int written = 0;
+        for (ByteBuffer p : parts) {
+            written += cipher.update(p.array(), p.arrayOffset() + p.position(), p.remaining(), dst, at + written);
+        }
+        written += cipher.doFinal(dst, at + written);
+        in.skipBytes(len);
+        out.writerIndex(out.writerIndex() + written);
+        return true;
+    }
+
     /** Decrypts all readable bytes of {@code in} into {@code out}. */
     void decrypt(ByteBuf in, ByteBuf out) {
         int len = in.readableBytes();
         if (len < TAG) throw P2pException.protocolViolation("noise frame shorter than its tag: " + len);
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, nextNonce());
+            if (in.hasArray() && out.hasArray()) {
+                out.ensureWritable(len - TAG);
+                int written = cipher.doFinal(in.array(), in.arrayOffset() + in.readerIndex(), len, out.array(),
+                        out.arrayOffset() + out.writerIndex());
+                in.skipBytes(len);
+                out.writerIndex(out.writerIndex() + written);
+                return;
+            }
             ByteBuffer src = in.nioBuffer(in.readerIndex(), len);
             out.ensureWritable(len - TAG);
             ByteBuffer dst = out.nioBuffer(out.writerIndex(), len - TAG);

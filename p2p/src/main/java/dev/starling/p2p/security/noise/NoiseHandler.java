@@ -79,7 +79,7 @@ public final class NoiseHandler extends ChannelDuplexHandler {
             throw P2pException.internal("unexpected message " + msg.getClass().getSimpleName(), null);
         }
         if (receiver != null) {
-            ByteBuf plain = ctx.alloc().buffer(Math.max(0, frame.readableBytes() - NoiseCipherState.TAG));
+            ByteBuf plain = ctx.alloc().heapBuffer(Math.max(0, frame.readableBytes() - NoiseCipherState.TAG));
             try {
                 receiver.decrypt(frame, plain);
             } catch (RuntimeException e) {
@@ -127,7 +127,7 @@ public final class NoiseHandler extends ChannelDuplexHandler {
         try {
             int total = in.readableBytes();
             int chunks = Math.max(1, (total + MAX_PLAINTEXT - 1) / MAX_PLAINTEXT);
-            ByteBuf out = ctx.alloc().directBuffer(total + chunks * (2 + NoiseCipherState.TAG));
+            ByteBuf out = ctx.alloc().heapBuffer(total + chunks * (2 + NoiseCipherState.TAG));
             try {
                 while (in.isReadable()) {
                     int n = Math.min(MAX_PLAINTEXT, in.readableBytes());

@@ -46,11 +46,13 @@ final class ConnectionUpgrader extends ChannelInboundHandlerAdapter {
     private final InboundRouter router;
     private final CompletableFuture<Connection> result;
     private final int receiveWindow;
+    private final List<String> muxers;
     private ScheduledFuture<?> timeout;
     private YamuxSession session;
 
     ConnectionUpgrader(boolean initiator, PrivateKey identity, PeerId expectedPeer, InboundRouter router,
-                       CompletableFuture<Connection> result, int receiveWindow) {
+                       CompletableFuture<Connection> result, int receiveWindow, boolean inlineMuxer) {
+        this.muxers = inlineMuxer ? MUXERS : List.of();
         this.initiator = initiator;
         this.identity = identity;
         this.expectedPeer = expectedPeer;
@@ -75,7 +77,7 @@ final class ConnectionUpgrader extends ChannelInboundHandlerAdapter {
 
     private void addNoise(ChannelHandlerContext mss, String protocol) {
         mss.pipeline().addAfter(mss.name(), "noise-frames", new NoiseFrameDecoder());
-        mss.pipeline().addAfter("noise-frames", "noise", new NoiseHandler(initiator, identity, MUXERS, expectedPeer));
+        mss.pipeline().addAfter("noise-frames", "noise", new NoiseHandler(initiator, identity, muxers, expectedPeer));
     }
 
     @Override

@@ -38,6 +38,7 @@ public final class TcpTransport implements Transport {
     private final PrivateKey identity;
     private final EventLoopGroup group;
     private final int receiveWindow;
+    private final boolean inlineMuxer;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     /**
@@ -58,9 +59,23 @@ public final class TcpTransport implements Transport {
      * @param receiveWindow yamux receive window per stream, bytes
      */
     public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow) {
+        this(identity, group, receiveWindow, true);
+    }
+
+    /**
+     * Creates a transport.
+     *
+     * @param identity      our key
+     * @param group         event loops for connections and listeners
+     * @param receiveWindow yamux receive window per stream, bytes
+     * @param inlineMuxer   list yamux in Noise extensions (skips a multistream round trip when both sides do);
+     *                      false negotiates it with multistream-select after the handshake
+     */
+    public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow, boolean inlineMuxer) {
         this.identity = identity;
         this.group = group;
         this.receiveWindow = receiveWindow;
+        this.inlineMuxer = inlineMuxer;
     }
 
     @Override
@@ -90,7 +105,7 @@ public final class TcpTransport implements Transport {
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(false, identity, null, router,
-                                new CompletableFuture<>(), receiveWindow));
+                                new CompletableFuture<>(), receiveWindow, inlineMuxer));
                     }
                 });
         ChannelFuture bind = b.bind(bindTo);
@@ -127,7 +142,7 @@ public final class TcpTransport implements Transport {
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(true, identity, expectedPeer, router,
-                                result, receiveWindow));
+                                result, receiveWindow, inlineMuxer));
                     }
                 });
         b.connect(host.get(), port).addListener(f -> {

@@ -121,6 +121,25 @@ class YamuxSessionTest {
     }
 
     @Test
+    void shouldPingForKeepAliveAndCloseWhenThePingIsNeverAnswered() {
+        EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        List<YamuxFrame> out = written(ch);
+        assertEquals(YamuxFrame.PING, out.getFirst().type());
+        assertTrue(out.getFirst().has(YamuxFrame.SYN));
+        ch.writeInbound(Unpooled.wrappedBuffer(frame(YamuxFrame.PING, YamuxFrame.ACK, 0, out.getFirst().length(), null)));
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isOpen(), "an answered ping keeps the connection");
+        written(ch);
+        ch.advanceTimeBy(YamuxSession.KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertFalse(ch.isOpen(), "an unanswered ping closes it");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void shouldAcceptAStreamNegotiateItAndEchoPipelinedData() {
         EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
         byte[] open = frame(YamuxFrame.DATA, YamuxFrame.SYN, 1, 0,
@@ -176,7 +195,7 @@ class YamuxSessionTest {
                     frame(YamuxFrame.WINDOW_UPDATE, 0, 1, 1000, null), frame(YamuxFrame.DATA, YamuxFrame.FIN, 1, 0, null),
                     frame(YamuxFrame.WINDOW_UPDATE, YamuxFrame.RST, 3, 0, null), frame(YamuxFrame.GO_AWAY, 0, 0, 0, null));
             Mutator mut = new Mutator(61, List.of(good));
-            for (int n = 0; n < Mutator.ITERATIONS / 3; n++) {
+            for (int n = 0; n < Mutator.iterations(1000); n++) {
                 EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
                 byte[] in = mut.next();
                 int cut = in.length == 0 ? 0 : mut.nextInt(in.length);

@@ -75,7 +75,7 @@ class NoiseFuzzTest {
         byte[] m3 = i0.writeMessage();
         Mutator mut = new Mutator(11, List.of(m1, m2, m3));
         int rejected = 0;
-        for (int n = 0; n < Mutator.ITERATIONS / 4; n++) {
+        for (int n = 0; n < Mutator.iterations(750); n++) {
             byte[] bad = mut.next();
             NoiseHandshake i = initiator(null);
             NoiseHandshake r = responder();

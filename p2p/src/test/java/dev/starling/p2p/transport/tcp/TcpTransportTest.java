@@ -89,6 +89,44 @@ class TcpTransportTest {
     }
 
     @Test
+    void shouldCloseGarbageConnectionsAndKeepServingOthers() throws Exception {
+        String port = serverAddr.valueOf(dev.starling.p2p.core.MultiaddrProtocol.TCP).orElseThrow();
+        byte[][] garbage = {("GET / HTTP/1.1\r\nHost: x\r\n" + "A".repeat(100) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1}, new byte[4096]};
+        for (byte[] g : garbage) {
+            try (java.net.Socket raw = new java.net.Socket("127.0.0.1", Integer.parseInt(port))) {
+                raw.setSoTimeout(5000);
+                raw.getOutputStream().write(g);
+                raw.getOutputStream().flush();
+                byte[] buf = new byte[1024];
+                int n = 0;
+                while (n >= 0) n = raw.getInputStream().read(buf); // the server closes: read returns -1
+            }
+        }
+        Host client = new HostBuilder().identity(Keys.ed25519ForTest(13)).eventLoops(group).tcpTransport().build();
+        assertEquals(server.peerId(), client.dial(serverAddr).get(5, TimeUnit.SECONDS).remotePeer());
+        client.close();
+    }
+
+    @Test
+    void shouldNegotiateYamuxWithMultistreamWhenTheDialerDoesNotInlineIt() throws Exception {
+        Host client = new HostBuilder().identity(Keys.ed25519ForTest(14)).eventLoops(group)
+                .transport((key, loops) -> new TcpTransport(key, loops, 1 << 20, false)).build();
+        Connection c = client.dial(serverAddr.withPeerId(server.peerId())).get(5, TimeUnit.SECONDS);
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        Stream s = c.newStream(List.of("/echo/1"), st -> (stream, data) -> {
+            try {
+                echoed.complete(data.toString(java.nio.charset.StandardCharsets.US_ASCII));
+            } finally {
+                data.release();
+            }
+        }).get(5, TimeUnit.SECONDS);
+        s.write(Unpooled.copiedBuffer("x", java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("x", echoed.get(5, TimeUnit.SECONDS));
+        client.close();
+    }
+
+    @Test
     void shouldRefuseAPeerWhoseKeyDoesNotMatchTheDialedId() {
         Host client = new HostBuilder().identity(Keys.ed25519ForTest(12)).eventLoops(group).tcpTransport().build();
         var wrong = Keys.ed25519ForTest(99).publicKey().toPeerId();
