@@ -225,6 +225,17 @@ public final class ClosestPeersLookup {
     }
 
     /**
+     * Returns a peer this lookup learned about (as first announced, with its addresses), answered or not.
+     *
+     * @param id the peer
+     * @return the peer, or null if it never came up
+     */
+    public KadPeer discovered(PeerId id) {
+        Candidate c = byId.get(id);
+        return c == null ? null : c.peer;
+    }
+
+    /**
      * Returns how many queries this lookup has sent.
      *
      * @return the count

@@ -16,10 +16,11 @@ import java.time.Duration;
  * @param maxProviderKeys most keys with provider records
  * @param maxProvidersPerKey most providers remembered per key
  * @param mode            client (queries only) or server (also answers and joins routing tables)
+ * @param refreshInterval how often the service refreshes its routing table with a self lookup
  */
 public record KadConfig(int k, int alpha, Duration queryTimeout, int getQuorum, Duration recordTtl,
                         Duration providerTtl, int maxRecords, int maxValueSize, int maxProviderKeys,
-                        int maxProvidersPerKey, Mode mode) {
+                        int maxProvidersPerKey, Mode mode, Duration refreshInterval) {
     /** Whether this node serves the DHT protocol. */
     public enum Mode {
         /** Queries others; does not answer and is not added to routing tables. */
@@ -39,19 +40,23 @@ public record KadConfig(int k, int alpha, Duration queryTimeout, int getQuorum, 
                 || providerTtl.isNegative() || providerTtl.isZero()) {
             throw new IllegalArgumentException("kad config: durations must be positive");
         }
+        if (refreshInterval == null || refreshInterval.isNegative() || refreshInterval.isZero()) {
+            throw new IllegalArgumentException("kad config: refresh interval must be positive");
+        }
         if (mode == null) {
             throw new IllegalArgumentException("kad config: mode is required");
         }
     }
 
     /**
-     * Defaults: k=20, alpha=3, 10 s query timeout, quorum 3, records 36 h, providers 48 h, server mode.
+     * Defaults: k=20, alpha=3, 10 s query timeout, quorum 3, records 36 h, providers 48 h, server mode, refresh
+     * every 10 minutes.
      *
      * @return the defaults
      */
     public static KadConfig defaults() {
         return new KadConfig(20, 3, Duration.ofSeconds(10), 3, Duration.ofHours(36), Duration.ofHours(48),
-                100_000, 1 << 16, 100_000, 64, Mode.SERVER);
+                100_000, 1 << 16, 100_000, 64, Mode.SERVER, Duration.ofMinutes(10));
     }
 
     /**
@@ -62,7 +67,7 @@ public record KadConfig(int k, int alpha, Duration queryTimeout, int getQuorum, 
      */
     public KadConfig withMode(Mode newMode) {
         return new KadConfig(k, alpha, queryTimeout, getQuorum, recordTtl, providerTtl, maxRecords, maxValueSize,
-                maxProviderKeys, maxProvidersPerKey, newMode);
+                maxProviderKeys, maxProvidersPerKey, newMode, refreshInterval);
     }
 
     /**
@@ -73,6 +78,6 @@ public record KadConfig(int k, int alpha, Duration queryTimeout, int getQuorum, 
      */
     public KadConfig withQueryTimeout(Duration timeout) {
         return new KadConfig(k, alpha, timeout, getQuorum, recordTtl, providerTtl, maxRecords, maxValueSize,
-                maxProviderKeys, maxProvidersPerKey, mode);
+                maxProviderKeys, maxProvidersPerKey, mode, refreshInterval);
     }
 }

@@ -8,12 +8,16 @@ import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
+import dev.starling.p2p.protocol.identify.IdentifyInfo;
+import dev.starling.p2p.protocol.identify.IdentifyService;
 import dev.starling.p2p.pubsub.LengthPrefixedFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -45,6 +49,9 @@ public final class KadDht implements AutoCloseable {
     private final LongSupplier clock;
     private final DhtServer server;
     private final ConnectionListener listener;
+    private final Set<PeerId> pinging = new HashSet<>();
+    private volatile IdentifyService identify;
+    private final io.netty.util.concurrent.ScheduledFuture<?> refresh;
 
     /**
      * Starts the service.
@@ -76,13 +83,77 @@ public final class KadDht implements AutoCloseable {
             }
         };
         host.addConnectionListener(listener);
+        long every = config.refreshInterval().toNanos();
+        this.refresh = owner.scheduleAtFixedRate(this::refreshBuckets, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Uses identify to keep the routing table to DHT servers with their listen addresses: a peer that lists
+     * {@link #PROTOCOL} goes in (with its addresses), one that does not is taken out (it is a client).
+     *
+     * @param identify the host's identify service
+     */
+    public void useIdentify(IdentifyService identify) {
+        this.identify = identify;
+        identify.addListener(this::onIdentified);
+    }
+
+    private void onIdentified(IdentifyInfo info) {
+        List<byte[]> addrs = new ArrayList<>();
+        for (Multiaddr a : info.listenAddresses()) {
+            addrs.add(a.withoutPeerId().toBytes());
+        }
+        boolean isServer = info.protocols().contains(PROTOCOL);
+        KadPeer peer = KadPeer.of(info.peer(), addrs);
+        owner.execute(() -> {
+            if (isServer) {
+                updateTable(peer);
+            } else {
+                server.table().remove(info.peer());
+            }
+        });
+    }
+
+    /** A requester that identify says is a DHT server is alive: refresh it in (or add it to) the table. */
+    private void refreshRequester(PeerId from) {
+        IdentifyService id = identify;
+        if (id == null) {
+            return;
+        }
+        id.info(from).filter(info -> info.protocols().contains(PROTOCOL)).ifPresent(info -> {
+            List<byte[]> addrs = new ArrayList<>();
+            for (Multiaddr a : info.listenAddresses()) {
+                addrs.add(a.withoutPeerId().toBytes());
+            }
+            updateTable(KadPeer.of(from, addrs));
+        });
+    }
+
+    /** Adds or refreshes a peer; when its bucket is full, pings the oldest entry and evicts it if dead. */
+    private void updateTable(KadPeer peer) {
+        if (server.table().update(peer) != RoutingTable.UpdateResult.BUCKET_FULL) {
+            return;
+        }
+        KadPeer oldest = server.table().leastRecentlySeen(peer);
+        if (oldest == null || !pinging.add(oldest.id())) {
+            return;
+        }
+        request(oldest, DhtMessage.request(DhtMessage.Type.FIND_NODE, host.peerId().bytes()))
+                .whenComplete((answer, error) -> owner.execute(() -> {
+                    pinging.remove(oldest.id());
+                    if (error != null) {
+                        server.table().remove(oldest.id());
+                    } else {
+                        server.table().update(oldest);
+                    }
+                }));
     }
 
     private void probe(KadPeer peer) {
         request(peer, DhtMessage.request(DhtMessage.Type.FIND_NODE, host.peerId().bytes()))
                 .whenComplete((answer, error) -> owner.execute(() -> {
                     if (error == null) {
-                        server.table().update(peer);
+                        updateTable(peer);
                     }
                 }));
     }
@@ -97,8 +168,11 @@ public final class KadDht implements AutoCloseable {
                 try {
                     for (byte[] frame : frames.offer(data)) {
                         DhtMessage request = codec.decode(frame);
-                        owner.execute(() -> server.handle(from, request, clock.getAsLong()).ifPresent(answer ->
-                                s.write(LengthPrefixedFrames.frame(DhtCodec.encode(answer)))));
+                        owner.execute(() -> {
+                            server.handle(from, request, clock.getAsLong()).ifPresent(answer ->
+                                    s.write(LengthPrefixedFrames.frame(DhtCodec.encode(answer))));
+                            refreshRequester(from);
+                        });
                     }
                 } catch (DhtWireException | P2pException e) {
                     LOG.info("kad: bad request from {}: {}", from, e.getMessage());
@@ -122,6 +196,9 @@ public final class KadDht implements AutoCloseable {
     private CompletableFuture<DhtMessage> request(KadPeer peer, DhtMessage request) {
         CompletableFuture<DhtMessage> answer = new CompletableFuture<>();
         boolean expectsAnswer = request.type() != DhtMessage.Type.ADD_PROVIDER;
+        // A peer that never answers must not hold the stream forever: fail (and so reset) after the query timeout.
+        owner.schedule(() -> answer.completeExceptionally(P2pException.closed("no answer within "
+                + config.queryTimeout())), config.queryTimeout().toNanos(), TimeUnit.NANOSECONDS);
         connect(peer).thenCompose(c -> c.newStream(List.of(PROTOCOL), s -> responseReader(answer)))
                 .whenComplete((stream, error) -> {
                     if (error != null) {
@@ -201,7 +278,7 @@ public final class KadDht implements AutoCloseable {
                         server.table().remove(peer.id());
                     } else {
                         q.onResponse(peer.id(), answer);
-                        server.table().update(peer);
+                        updateTable(peer);
                     }
                     pump(q, done);
                 }));
@@ -229,12 +306,71 @@ public final class KadDht implements AutoCloseable {
     }
 
     /**
+     * The outcome of {@link #findPeer}.
+     *
+     * @param closest  the closest peers that answered, closest first
+     * @param found    the target peer as learned (with its addresses), or null when no answer named it
+     * @param hops     the depth at which the target was learned (1: it was in our table), or -1
+     * @param queries  requests the lookup sent
+     */
+    public record PeerLookup(List<KadPeer> closest, KadPeer found, int hops, int queries) {
+    }
+
+    /**
+     * Looks a peer up by id (FIND_NODE), with figures.
+     *
+     * @param target the peer
+     * @return the lookup outcome
+     */
+    public CompletableFuture<PeerLookup> findPeer(PeerId target) {
+        return onOwner(() -> run(newQuery(DhtMessage.Type.FIND_NODE, target.bytes())).thenApply(q -> {
+            // Found means learned with its addresses (what a dialer needs), whether or not it answered us.
+            KadPeer found = q.lookup().discovered(target);
+            int depth = q.lookup().depthOf(target);
+            return new PeerLookup(q.closest(), found, found == null ? -1 : depth, q.lookup().queriesSent());
+        }));
+    }
+
+    /**
      * Refreshes the routing table with a lookup of our own id.
      *
      * @return completes with the routing table size
      */
     public CompletableFuture<Integer> bootstrap() {
         return findClosestPeers(host.peerId().bytes()).thenApplyAsync(c -> server.table().size(), owner);
+    }
+
+    /** Highest bucket (common prefix length) refreshed with a random lookup; 2^10 nodes deep is plenty here. */
+    private static final int MAX_REFRESH_CPL = 10;
+
+    /**
+     * Refreshes the routing table the Kademlia way: a self lookup, then one lookup for a random key in each bucket
+     * up to {@link #MAX_REFRESH_CPL} common prefix bits, so that every region of the keyspace we can know about is
+     * represented. Runs periodically; callers may also run it after joining.
+     *
+     * @return completes with the routing table size
+     */
+    public CompletableFuture<Integer> refreshBuckets() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(java.util.Arrays.hashCode(
+                host.peerId().bytes()) ^ clock.getAsLong());
+        KadKey local = KadKey.of(host.peerId().bytes());
+        CompletableFuture<?> chain = findClosestPeers(host.peerId().bytes());
+        for (int cpl = 0; cpl <= MAX_REFRESH_CPL; cpl++) {
+            byte[] key = randomKeyWithPrefix(local, cpl, random);
+            chain = chain.thenCompose(v -> findClosestPeers(key));
+        }
+        return chain.thenCompose(v -> routingTableSize());
+    }
+
+    /** Rejection-samples raw key bytes whose hash shares exactly {@code cpl} leading bits with ours. */
+    private static byte[] randomKeyWithPrefix(KadKey local, int cpl, java.util.SplittableRandom random) {
+        byte[] raw = new byte[16];
+        while (true) {
+            random.nextBytes(raw);
+            if (local.commonPrefixLength(KadKey.of(raw)) == cpl) {
+                return raw.clone();
+            }
+        }
     }
 
     /**
@@ -341,9 +477,16 @@ public final class KadDht implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> server.table().size(), owner);
     }
 
+    /** Returns the routing table's peers (tests and diagnostics). */
+    CompletableFuture<List<PeerId>> routingTablePeers() {
+        return CompletableFuture.supplyAsync(() -> server.table().closest(server.self().key(), Integer.MAX_VALUE)
+                .stream().map(KadPeer::id).toList(), owner);
+    }
+
     /** Unregisters from the host. Does not close the host or the owner. */
     @Override
     public void close() {
+        refresh.cancel(false);
         host.removeConnectionListener(listener);
         if (config.mode() == KadConfig.Mode.SERVER) {
             host.removeHandler(PROTOCOL);

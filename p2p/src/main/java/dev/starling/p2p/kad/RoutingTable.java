@@ -67,8 +67,17 @@ public final class RoutingTable {
             return UpdateResult.SELF;
         }
         ArrayDeque<KadPeer> bucket = buckets.get(b);
-        if (bucket.remove(peer)) {
-            bucket.addLast(peer);
+        KadPeer known = null;
+        for (KadPeer p : bucket) {
+            if (p.equals(peer)) {
+                known = p;
+                break;
+            }
+        }
+        if (known != null) {
+            bucket.remove(known);
+            // An update without addresses (e.g. an inbound peer that answered) keeps the addresses we had.
+            bucket.addLast(peer.addrs().isEmpty() ? known : peer);
             return UpdateResult.REFRESHED;
         }
         if (bucket.size() < k) {

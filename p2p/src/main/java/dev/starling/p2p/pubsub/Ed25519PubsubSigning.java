@@ -76,11 +76,15 @@ public final class Ed25519PubsubSigning implements MessageSigner {
             if (key.length != 0 && !Arrays.equals(key, 0, key.length, from, 2, from.length)) {
                 return false;
             }
-            Ed25519PublicKeyParameters pub = new Ed25519PublicKeyParameters(from, ED25519_ID_PREFIX.length);
-            Ed25519Signer signer = new Ed25519Signer();
-            signer.init(false, pub);
-            signer.update(payload, 0, payload.length);
-            return signer.verifySignature(signature);
+            try {
+                Ed25519PublicKeyParameters pub = new Ed25519PublicKeyParameters(from, ED25519_ID_PREFIX.length);
+                Ed25519Signer signer = new Ed25519Signer();
+                signer.init(false, pub);
+                signer.update(payload, 0, payload.length);
+                return signer.verifySignature(signature);
+            } catch (IllegalArgumentException e) {
+                return false; // not a point on the curve: BouncyCastle refuses the key
+            }
         };
     }
 }

@@ -65,13 +65,30 @@ public final class GossipSub implements AutoCloseable {
      */
     public GossipSub(Host host, GossipsubConfig config, PeerScoreParams scores, RpcLimits limits,
                      EventExecutor owner, LongSupplier clock) {
+        this(host, config, scores, limits, MessageIdFunction.FROM_AND_SEQNO, owner, clock);
+    }
+
+    /**
+     * Starts the service with a chosen message-id function (e.g. {@link MessageIdFunction#JS_DEFAULT} so that
+     * IHAVE/IWANT ids match js-libp2p peers).
+     *
+     * @param host       the host
+     * @param config     router parameters
+     * @param scores     score parameters
+     * @param limits     caps on received RPCs
+     * @param idFunction the message-id function
+     * @param owner      the owner executor (not shut down by {@link #close})
+     * @param clock      monotonic nanos, read on the owner thread
+     */
+    public GossipSub(Host host, GossipsubConfig config, PeerScoreParams scores, RpcLimits limits,
+                     MessageIdFunction idFunction, EventExecutor owner, LongSupplier clock) {
         this.host = host;
         this.owner = owner;
         this.clock = clock;
         this.limits = limits;
         this.codec = new GossipsubCodec(limits);
         this.router = new GossipsubRouter(config, scores, SignaturePolicy.STRICT_SIGN,
-                new HostKeySigning(host.privateKey()), HostKeySigning.verifier(), MessageIdFunction.FROM_AND_SEQNO,
+                new HostKeySigning(host.privateKey()), HostKeySigning.verifier(), idFunction,
                 java.util.Arrays.hashCode(host.peerId().bytes()));
         for (String protocol : PROTOCOLS) {
             host.setHandler(protocol, this::reader);

@@ -149,6 +149,7 @@ public final class GossipsubRouter {
         }
         score.removePeer(peer, nowNanos);
         outbox.forget(peer);
+        promises.values().forEach(byPeer -> byPeer.remove(peer));
         ihaveReceived.remove(peer);
         iwantAsked.remove(peer);
         return outbox.drain();
@@ -256,7 +257,11 @@ public final class GossipsubRouter {
         if (m.from().length == 0 || m.seqno().length != 8 || m.signature().length == 0) {
             return false;
         }
-        return verifier.verify(m.from(), m.key(), SigningPayload.of(m), m.signature());
+        try {
+            return verifier.verify(m.from(), m.key(), SigningPayload.of(m), m.signature());
+        } catch (RuntimeException e) {
+            return false; // a verifier must not throw; a hostile key must not crash the router either
+        }
     }
 
     private void forward(PeerKey source, MessageId id, PubsubMessage message) {

@@ -66,12 +66,14 @@ public record TopicScoreParams(double topicWeight, double timeInMeshWeight, Dura
      * @param weight    P3 weight (negative)
      * @param threshold P3 threshold
      * @param activation time in mesh before P3 counts
+     * @param window     how late after the first delivery a mesh peer's copy still counts
      * @return the copy
      */
-    public TopicScoreParams withMeshDeliveries(double weight, double threshold, Duration activation) {
+    public TopicScoreParams withMeshDeliveries(double weight, double threshold, Duration activation,
+                                               Duration window) {
         return new TopicScoreParams(topicWeight, timeInMeshWeight, timeInMeshQuantum, timeInMeshCap,
                 firstMessageDeliveriesWeight, firstMessageDeliveriesDecay, firstMessageDeliveriesCap, weight,
-                meshMessageDeliveriesDecay, meshMessageDeliveriesCap, threshold, meshMessageDeliveriesWindow,
+                meshMessageDeliveriesDecay, meshMessageDeliveriesCap, threshold, window,
                 activation, weight, meshFailurePenaltyDecay, invalidMessageDeliveriesWeight,
                 invalidMessageDeliveriesDecay);
     }

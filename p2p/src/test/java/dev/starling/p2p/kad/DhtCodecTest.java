@@ -55,13 +55,19 @@ class DhtCodecTest {
     void shouldSurviveFixedSeedMutationFuzzWithOnlyTypedErrors() {
         byte[] seedInput = DhtCodec.encode(sample());
         SplittableRandom random = new SplittableRandom(4242);
-        int runs = 5000;
+        int runs = Integer.getInteger("fuzz.iterations", 5000);
         int ok = 0;
         int rejected = 0;
+        DhtServer server = new DhtServer(KadConfig.defaults(), KadCoreTest.peer(0));
+        for (int i = 1; i < 30; i++) {
+            server.table().update(KadCoreTest.peer(i));
+        }
         for (int i = 0; i < runs; i++) {
             try {
-                codec.decode(mutate(seedInput, random));
+                DhtMessage m = codec.decode(mutate(seedInput, random));
                 ok++;
+                // Whatever decodes must also be safe to serve.
+                server.handle(KadCoreTest.peer(1).id(), m, i);
             } catch (DhtWireException expected) {
                 rejected++;
             }

@@ -169,7 +169,7 @@ class DhtSimulationTest {
         }
         run();
 
-        int lookups = 1000;
+        int lookups = 600;
         int[] hopHistogram = new int[16];
         int[] found = new int[1];
         long[] queries = new long[1];

@@ -118,7 +118,7 @@ class GossipsubCodecTest {
         SplittableRandom random = new SplittableRandom(20261122);
         int ok = 0;
         int rejected = 0;
-        int runs = 5000;
+        int runs = Integer.getInteger("fuzz.iterations", 5000);
         for (int i = 0; i < runs; i++) {
             byte[] input = mutate(seedInput, random);
             try {

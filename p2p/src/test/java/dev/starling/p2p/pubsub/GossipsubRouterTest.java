@@ -215,4 +215,84 @@ class GossipsubRouterTest {
         long outbound = router.meshPeers(TOPIC).stream().filter(p -> remotes.indexOf(p) % 2 == 1).count();
         assertTrue(outbound >= 2, "at least D_out outbound peers: " + outbound);
     }
+
+    @Test
+    void shouldPruneMeshWithUnsubscribeBackoffWhenLeaving() {
+        router.subscribe(TOPIC, now);
+        RouterOutput out = router.unsubscribe(TOPIC, now);
+        List<Rpc.Prune> prunes = out.sends().values().stream().flatMap(r -> r.control().prune().stream()).toList();
+        assertEquals(6, prunes.size());
+        assertTrue(prunes.stream().allMatch(p -> p.backoffSeconds() == 10));
+        assertEquals(20, out.sends().values().stream().filter(r -> !r.subscriptions().isEmpty()).count());
+        assertFalse(router.isSubscribed(TOPIC));
+    }
+
+    @Test
+    void shouldSendPlainPruneWithoutPeerExchangeToMeshsubV10Peers() {
+        PeerKey old = new PeerKey(key(99).localPeerId());
+        router.addPeer(old, PubsubProtocol.MESHSUB_V10, false, now);
+        router.handleRpc(old, new Rpc(List.of(new Rpc.SubOpts(true, TOPIC)), List.of(), null), now);
+        router.subscribe(TOPIC, now);
+        for (PeerKey p : remotes) {
+            router.handleRpc(p, control(graft(TOPIC)), now);
+        }
+        router.handleRpc(old, control(graft(TOPIC)), now);
+        RouterOutput out = router.unsubscribe(TOPIC, now);
+        Rpc.Prune prune = out.sends().get(old).control().prune().get(0);
+        assertTrue(prune.peers().isEmpty());
+        assertEquals(0, prune.backoffSeconds());
+    }
+
+    @Test
+    void shouldRejectSignedFieldsUnderStrictNoSignAndUseCustomIds() {
+        GossipsubRouter r = new GossipsubRouter(GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
+                SignaturePolicy.STRICT_NO_SIGN, null, null,
+                m -> new MessageId(java.util.Arrays.copyOf(m.data(), Math.min(8, m.data().length))), 5);
+        PeerKey p = remotes.get(0);
+        r.addPeer(p, PubsubProtocol.MESHSUB_V11, true, now);
+        r.subscribe(TOPIC, now);
+        PubsubMessage plain = new PubsubMessage(null, "anon".getBytes(), null, TOPIC, null, null);
+        assertEquals(1, r.handleRpc(p, new Rpc(List.of(), List.of(plain), null), now).deliveries().size());
+        assertTrue(r.handleRpc(p, new Rpc(List.of(), List.of(signed(0, 1, "signed")), null), now)
+                .deliveries().isEmpty(), "StrictNoSign rejects from/seqno/signature");
+        GossipsubRouter.PublishResult own = r.publish(TOPIC, "mine".getBytes(), now);
+        assertEquals("mine", new String(own.id().bytes()));
+    }
+
+    @Test
+    void shouldComputeJsDefaultIdFromInlinedKeyAndSeqno() {
+        PubsubMessage m = signed(0, 7, "x");
+        byte[] id = MessageIdFunction.JS_DEFAULT.idOf(m).bytes();
+        assertEquals(m.from().length - 2 + 8, id.length);
+        assertEquals(0x08, id[0], "starts with the PublicKey protobuf (field 1, Ed25519)");
+    }
+
+    @Test
+    void shouldSurviveMutatedRpcsFedToTheRouter() {
+        router.subscribe(TOPIC, now);
+        GossipsubCodec codec = new GossipsubCodec(RpcLimits.defaults());
+        PubsubMessage valid = signed(0, 1, "seed");
+        MessageId id = MessageIdFunction.FROM_AND_SEQNO.idOf(valid);
+        Rpc seedRpc = new Rpc(List.of(new Rpc.SubOpts(true, TOPIC)), List.of(valid), new Rpc.Control(
+                List.of(new Rpc.IHave(TOPIC, List.of(id))), List.of(new Rpc.IWant(List.of(id))),
+                List.of(new Rpc.Graft(TOPIC)), List.of(new Rpc.Prune(TOPIC, List.of(), 60)), List.of()));
+        byte[] seedBytes = GossipsubCodec.encode(seedRpc);
+        SplittableRandom random = new SplittableRandom(77);
+        int handled = 0;
+        for (int i = 0; i < 3000; i++) {
+            Rpc rpc;
+            try {
+                rpc = codec.decode(GossipsubCodecTest.mutate(seedBytes, random));
+            } catch (PubsubWireException expected) {
+                continue;
+            }
+            PeerKey from = remotes.get(random.nextInt(remotes.size()));
+            router.handleRpc(from, rpc, now + i * 1_000_000L);
+            if (i % 100 == 0) {
+                router.heartbeat(now + i * 1_000_000L);
+            }
+            handled++;
+        }
+        assertTrue(handled > 100, "enough mutated RPCs decoded to exercise the router: " + handled);
+    }
 }

@@ -150,11 +150,12 @@ class JsGossipAndDhtInteropTest {
         owner = new DefaultEventExecutor();
         host = new HostBuilder().identity(Keys.ed25519ForTest(32)).eventLoops(group).tcpTransport().build();
         PingService.install(host);
-        IdentifyService.install(host);
+        IdentifyService identify = IdentifyService.install(host);
         gossip = new GossipSub(host, GossipsubConfig.defaults().withHeartbeatInterval(Duration.ofMillis(200)),
-                PeerScoreParams.defaults(Map.of(TOPIC, TopicScoreParams.defaults())), RpcLimits.defaults(), owner,
-                System::nanoTime);
+                PeerScoreParams.defaults(Map.of(TOPIC, TopicScoreParams.defaults())), RpcLimits.defaults(),
+                MessageIdFunction.JS_DEFAULT, owner, System::nanoTime);
         dht = new KadDht(host, KadConfig.defaults(), DhtCodec.Limits.defaults(), owner, System::nanoTime);
+        dht.useIdentify(identify);
         dht.addValidator("starling", new LargestValueWins()).get(5, TimeUnit.SECONDS);
         host.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(5, TimeUnit.SECONDS);
         CompletableFuture<String> javaGot = new CompletableFuture<>();

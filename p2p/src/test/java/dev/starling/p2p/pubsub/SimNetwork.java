@@ -21,6 +21,8 @@ final class SimNetwork {
     final List<PeerKey> keys = new ArrayList<>();
     final Map<PeerKey, Integer> index = new HashMap<>();
     final Map<Integer, Map<MessageId, Long>> delivered = new LinkedHashMap<>();
+    /** Nodes that take part in the mesh but never forward or serve a message (free riders / eclipse attempt). */
+    final java.util.Set<Integer> silent = new java.util.HashSet<>();
     private final PriorityQueue<Event> queue = new PriorityQueue<>(
             (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
     private final SplittableRandom random;
@@ -79,10 +81,18 @@ final class SimNetwork {
                 rpcsDropped++;
                 continue;
             }
-            Rpc rpc = wire.apply(e.getValue());
+            Rpc rpc = e.getValue();
+            if (silent.contains(from)) {
+                rpc = new Rpc(rpc.subscriptions(), List.of(), rpc.control());
+                if (rpc.isEmpty()) {
+                    continue;
+                }
+            }
+            rpc = wire.apply(rpc);
+            Rpc sent = rpc;
             long delay = minDelayNanos + random.nextLong(maxDelayNanos - minDelayNanos + 1);
             PeerKey sender = keys.get(from);
-            schedule(now + delay, () -> apply(to, routers.get(to).handleRpc(sender, rpc, now)));
+            schedule(now + delay, () -> apply(to, routers.get(to).handleRpc(sender, sent, now)));
         }
     }
 
