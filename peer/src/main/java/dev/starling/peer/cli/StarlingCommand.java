@@ -12,7 +12,8 @@ import picocli.CommandLine.ParameterException;
  */
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Train one language model together on volunteers' computers.",
-        subcommands = {DemoCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class})
+        subcommands = {DemoCommand.class, BenchCommand.class, TrainCommand.class, SampleCommand.class,
+            ExperimentCommand.class})
 public final class StarlingCommand implements Runnable {
     /** Exit code for a mistake the user can fix. */
     public static final int EXIT_USER_ERROR = 2;
