@@ -37,12 +37,13 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "experiments/results/diloco", description = "output directory")
     private Path out;
     @Option(names = "--peers", defaultValue = "4") private int peers;
-    @Option(names = "--steps", description = "inner steps per peer (default 2000; quick 240)") private Integer steps;
-    @Option(names = "--h", split = ",", description = "DiLoCo H values (default 50,100,250,500; quick 60,120)")
+    @Option(names = "--steps", description = "inner steps per peer (default 2000; quick 96)") private Integer steps;
+    @Option(names = "--h", split = ",", description = "DiLoCo H values (default 50,100,250,500; quick 24,48)")
     private List<Integer> hs;
-    @Option(names = "--codecs", split = ",", description = "codecs: fp32,int8,int4,topk (default all)")
+    @Option(names = "--codecs", split = ",",
+            description = "codecs: fp32,int8,int4,topk (default all; quick int8,int4,topk)")
     private List<String> codecs;
-    @Option(names = "--co2-h", split = ",", description = "H values run with CO2 (default 100,500; quick 60)")
+    @Option(names = "--co2-h", split = ",", description = "H values run with CO2 (default 100,500; quick 24)")
     private List<Integer> co2Hs;
     @Option(names = "--co2-codec", defaultValue = "int8") private String co2Codec;
     @Option(names = "--eval-batches", defaultValue = "50") private int evalBatches;
@@ -52,10 +53,11 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int stepsPerPeer = steps != null ? steps : quick ? 240 : 2000;
-        List<Integer> hList = hs != null ? hs : quick ? List.of(60, 120) : List.of(50, 100, 250, 500);
-        List<String> codecList = codecs != null ? codecs : List.of("fp32", "int8", "int4", "topk");
-        List<Integer> co2List = co2Hs != null ? co2Hs : quick ? List.of(60) : List.of(100, 500);
+        int stepsPerPeer = steps != null ? steps : quick ? 96 : 2000;
+        List<Integer> hList = hs != null ? hs : quick ? List.of(24, 48) : List.of(50, 100, 250, 500);
+        List<String> codecList = codecs != null ? codecs
+                : quick ? List.of("int8", "int4", "topk") : List.of("fp32", "int8", "int4", "topk");
+        List<Integer> co2List = co2Hs != null ? co2Hs : quick ? List.of(24) : List.of(100, 500);
         if (peers < 1 || threads < 1 || stepsPerPeer < 1 || evalBatches < 1) {
             throw new UserError("need --peers, --threads, --steps and --eval-batches at least 1");
         }

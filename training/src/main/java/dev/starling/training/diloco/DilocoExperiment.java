@@ -21,6 +21,8 @@ public final class DilocoExperiment {
     private final TokenDataset data;
     private final ParallelFor pool;
     private final Consumer<String> progress;
+    /** Every variant starts from the same initialisation, so its validation loss is computed once. */
+    private double initialLoss = Double.NaN;
 
     /**
      * A point of a validation curve.
@@ -111,7 +113,7 @@ public final class DilocoExperiment {
             }
             DataParallelGroup dp = new DataParallelGroup(group, new InProcessExchange(1_000_000_000L));
             List<Point> curve = new ArrayList<>();
-            curve.add(point(variant, 0, 0, eval.loss(group.getFirst().parameters()), Double.NaN));
+            curve.add(point(variant, 0, 0, initialLoss(eval, group.getFirst().parameters()), Double.NaN));
             double lossSum = 0;
             int lossCount = 0;
             for (int s = 1; s <= train.steps(); s++) {
@@ -144,7 +146,7 @@ public final class DilocoExperiment {
             }
             DilocoGroup diloco = new DilocoGroup(group, new InProcessExchange(1_000_000_000L));
             List<Point> curve = new ArrayList<>();
-            curve.add(point(variant, 0, 0, eval.loss(group.getFirst().thetaGlobal()), Double.NaN));
+            curve.add(point(variant, 0, 0, initialLoss(eval, group.getFirst().thetaGlobal()), Double.NaN));
             boolean parity = true;
             int rounds = train.steps() / h;
             for (int r = 1; r <= rounds; r++) {
@@ -160,6 +162,13 @@ public final class DilocoExperiment {
         } finally {
             group.forEach(DilocoPeer::close);
         }
+    }
+
+    private double initialLoss(final Evaluator eval, final float[] theta) {
+        if (Double.isNaN(initialLoss)) {
+            initialLoss = eval.loss(theta);
+        }
+        return initialLoss;
     }
 
     private Point point(final ExperimentVariant variant, final long tokens, final long bytes, final double val,
