@@ -1,14 +1,12 @@
 /**
  * DiLoCo and CO2 among peers in one JVM: the I/O-free core the network version will put behind a p2p transport.
  *
- * <p><b>What is here.</b> {@link dev.starling.training.diloco.DilocoPeer} is one peer's state (its GPT and inner
- * AdamW, θ_global, the outer optimizer, the error-feedback residual).
- * {@link dev.starling.training.diloco.GroupExchange} carries one butterfly all-reduce round; {@link dev.starling.training.diloco.InProcessExchange} drives every
- * member's {@code ButterflyMember} in one thread with a manual clock and FIFO delivery, injects crashes, and counts the
- * bytes each member sends (56-byte chunk header plus payload, before any transport framing).
- * {@link dev.starling.training.diloco.DilocoGroup} and {@link dev.starling.training.diloco.DataParallelGroup} run
- * rounds and steps; {@link dev.starling.training.diloco.DilocoExperiment} and
- * {@link dev.starling.training.diloco.ExperimentReport} are the experiment behind {@code starling experiment diloco}.
+ * <p><b>What is here.</b> {@code DilocoPeer} is one peer's state (its GPT and inner AdamW, θ_global, the outer
+ * optimizer, the error-feedback residual). {@code GroupExchange} carries one butterfly all-reduce round;
+ * {@code InProcessExchange} drives every member's {@code ButterflyMember} in one thread with a manual clock and FIFO
+ * delivery, injects crashes, and counts the bytes each member sends (56-byte chunk header plus payload, before any
+ * transport framing). {@code DilocoGroup} and {@code DataParallelGroup} run rounds and steps; {@code DilocoExperiment}
+ * and {@code ExperimentReport} are the experiment behind {@code starling experiment diloco}.
  *
  * <p><b>Decisions.</b>
  * <ul>
