@@ -20,7 +20,8 @@ import picocli.CommandLine.ParameterException;
             KeygenCommand.class,
             CoordinatorCommand.class,
             PeerCommand.class,
-            P2pCommand.class
+            P2pCommand.class,
+            ExperimentCommand.class
         })
 public final class StarlingCommand implements Runnable {
     /** Exit code for a mistake the user can fix. */

@@ -109,7 +109,6 @@ public final class InProcessExchange implements GroupExchange {
                 }
             }
         }
-        now = deadlines.gatherNanos() + 1;
         ButterflyResult[] results = new ButterflyResult[n];
         for (int m = 0; m < n; m++) {
             results[m] = dead[m] ? null : members[m].result();

@@ -1,0 +1,83 @@
+package dev.starling.training.diloco;
+
+import dev.starling.collectives.aggregate.Mean;
+import dev.starling.collectives.codec.BlockQuantCodec;
+import dev.starling.collectives.codec.Fp32Codec;
+import dev.starling.collectives.codec.TopKCodec;
+import dev.starling.collectives.codec.UpdateCodec;
+import dev.starling.optimizer.outer.Co2Config;
+import dev.starling.optimizer.outer.OuterNesterovConfig;
+
+/**
+ * One configuration of the DiLoCo experiment. Immutable.
+ *
+ * @param mode       data-parallel baseline, blocking DiLoCo or DiLoCo + CO2
+ * @param innerSteps H (ignored by the baseline)
+ * @param codec      {@code fp32}, {@code int8}, {@code int4} or {@code topk} (the baseline is always fp32)
+ */
+public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
+    /** Top-k keeps this share of each contribution's elements. */
+    public static final double TOP_K_FRACTION = 0.01;
+    /** Block size of the int8 and int4 codecs. */
+    public static final int BLOCK = 64;
+
+    /** How peers synchronise. */
+    public enum Mode {
+        /** Per-step fp32 gradient all-reduce. */
+        DATA_PARALLEL,
+        /** DiLoCo: H inner steps, then a blocking outer round. */
+        DILOCO,
+        /** DiLoCo with CO2's one-round-late outer step. */
+        CO2
+    }
+
+    /**
+     * Rejects unknown codecs.
+     *
+     * @throws IllegalArgumentException naming the codec
+     */
+    public ExperimentVariant {
+        if (!java.util.List.of("fp32", "int8", "int4", "topk").contains(codec)) {
+            throw new IllegalArgumentException("unknown codec '" + codec + "'; use fp32, int8, int4 or topk");
+        }
+        if (mode != Mode.DATA_PARALLEL && innerSteps < 1) {
+            throw new IllegalArgumentException("H must be at least 1, got " + innerSteps);
+        }
+    }
+
+    /**
+     * A short name for files and tables, e.g. {@code diloco-h100-int8}.
+     *
+     * @return the name
+     */
+    public String name() {
+        return switch (mode) {
+            case DATA_PARALLEL -> "dp-fp32";
+            case DILOCO -> "diloco-h" + innerSteps + "-" + codec;
+            case CO2 -> "co2-h" + innerSteps + "-" + codec;
+        };
+    }
+
+    /**
+     * The outer settings of a DiLoCo or CO2 variant. Contributions carry error feedback; aggregated parts use the
+     * same codec (top-k with {@code groupSize} times the fraction, so the union of the members' top-k fits).
+     *
+     * @param groupSize peers in the group
+     * @return the outer config
+     */
+    public OuterConfig outerConfig(final int groupSize) {
+        UpdateCodec contribution = codec(TOP_K_FRACTION);
+        UpdateCodec aggregate = codec(Math.min(1.0, TOP_K_FRACTION * groupSize));
+        return new OuterConfig(innerSteps, OuterNesterovConfig.DILOCO, mode == Mode.CO2 ? Co2Config.DEFAULTS : null,
+            contribution, aggregate, new Mean(), !"fp32".equals(codec));
+    }
+
+    private UpdateCodec codec(final double topK) {
+        return switch (codec) {
+            case "int8" -> BlockQuantCodec.int8(BLOCK);
+            case "int4" -> BlockQuantCodec.int4(BLOCK);
+            case "topk" -> new TopKCodec(topK);
+            default -> Fp32Codec.INSTANCE;
+        };
+    }
+}
