@@ -1,8 +1,8 @@
 package dev.starling.optimizer;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import dev.starling.tensor.ops.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,7 +44,7 @@ public final class GradClip {
                 FloatVector v = FloatVector.fromArray(S, g, i);
                 acc = v.fma(v, acc);
             }
-            double s = acc.reduceLanes(VectorOperators.ADD);
+            double s = VectorMath.sum(acc);
             for (; i < to; i++) {
                 s += (double) g[i] * g[i];
             }

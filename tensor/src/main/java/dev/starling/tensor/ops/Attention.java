@@ -2,7 +2,6 @@ package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -163,7 +162,7 @@ public final class Attention {
             for (; i < upper; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];

@@ -61,11 +61,11 @@ public final class CrossEntropy {
         FloatVector maxv = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < upper; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, row + i).sub(maxv).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, row + i).sub(maxv));
             e.intoArray(x, row + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < v; i++) {
             float e = (float) Math.exp(x[row + i] - max);
             x[row + i] = e;

@@ -2,7 +2,6 @@ package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,7 +40,7 @@ public final class Gelu {
             for (; i < upper; i += S.length()) {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i);
                 FloatVector inner = v.mul(v).mul(v).mul(CUBE).add(v).mul(SCALE);
-                FloatVector t = inner.lanewise(VectorOperators.TANH);
+                FloatVector t = VectorMath.tanh(inner);
                 v.mul(half).mul(t.add(1f)).intoArray(out, oOff + i);
             }
             for (; i < to; i++) {
@@ -75,7 +74,7 @@ public final class Gelu {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i);
                 FloatVector sq = v.mul(v);
                 FloatVector inner = sq.mul(v).mul(CUBE).add(v).mul(SCALE);
-                FloatVector t = inner.lanewise(VectorOperators.TANH);
+                FloatVector t = VectorMath.tanh(inner);
                 FloatVector sech2 = t.mul(t).neg().add(1f);
                 FloatVector dinner = sq.mul(3f * CUBE).add(1f).mul(SCALE);
                 FloatVector grad = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(dinner));
@@ -94,7 +93,7 @@ public final class Gelu {
      * @return gelu(x)
      */
     public static float scalar(float x) {
-        float t = (float) Math.tanh(SCALE * (x + CUBE * x * x * x));
+        float t = VectorMath.tanh(SCALE * (x + CUBE * x * x * x));
         return 0.5f * x * (1f + t);
     }
 
@@ -105,7 +104,7 @@ public final class Gelu {
      * @return d gelu / dx at x
      */
     public static float scalarGrad(float x) {
-        float t = (float) Math.tanh(SCALE * (x + CUBE * x * x * x));
+        float t = VectorMath.tanh(SCALE * (x + CUBE * x * x * x));
         float sech2 = 1f - t * t;
         return 0.5f * (1f + t) + 0.5f * x * sech2 * SCALE * (1f + 3f * CUBE * x * x);
     }

@@ -2,7 +2,6 @@ package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -56,7 +55,7 @@ public final class LayerNorm {
         for (; i < upper; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, x, xo + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < c; i++) {
             sum += x[xo + i];
         }
@@ -67,7 +66,7 @@ public final class LayerNorm {
             FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(mv);
             vacc = d.fma(d, vacc);
         }
-        float var = vacc.reduceLanes(VectorOperators.ADD);
+        float var = VectorMath.sum(vacc);
         for (; i < c; i++) {
             float d = x[xo + i] - m;
             var += d * d;
@@ -149,8 +148,8 @@ public final class LayerNorm {
             aMean = aMean.add(dnorm);
             aNorm = dnorm.fma(norm, aNorm);
         }
-        float dMean = aMean.reduceLanes(VectorOperators.ADD);
-        float dNormMean = aNorm.reduceLanes(VectorOperators.ADD);
+        float dMean = VectorMath.sum(aMean);
+        float dNormMean = VectorMath.sum(aNorm);
         for (; i < c; i++) {
             float norm = (x[xo + i] - m) * rs;
             float dnorm = w[wOff + i] * dout[dout0 + i];
