@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Memory-efficient: no {@code T x T} matrix is kept. Forward saves only the row log-sum-exp
  * {@code lse (B,NH,T)}; backward recomputes each row of probabilities from q, k and the saved
- * {@code lse}, using one {@code T}-long row of scratch per (b,h) task. Work is split over
+ * {@code lse}. Each (b,h) task copies its head's keys and values to {@code (hd,T)} scratch so that a
+ * row of scores is a run of FMAs over keys, with no horizontal sums, and exponentials are
+ * vectorised with {@link VectorMath#exp}. Work is split over
  * {@code B*NH} (batch, head) tasks; each writes only its own head's columns, so threads never
  * share an output element. Thread: the pool's owner thread.
  */
@@ -22,15 +24,22 @@ public final class Attention {
     }
 
     /**
-     * The scratch length that {@link #forward} and {@link #backward} need.
+     * The scratch length that {@link #forward} and {@link #backward} need: per (b,h) task, the
+     * head's keys and values transposed to {@code (hd,T)} and two {@code T}-long rows, so
+     * {@code 2*B*T*C + 2*B*NH*T} floats in all (never {@code T x T}).
      *
      * @param b  batch
      * @param t  sequence length
+     * @param c  channels
      * @param nh heads
      * @return floats of scratch
      */
-    public static int scratchSize(int b, int t, int nh) {
-        return b * nh * t;
+    public static int scratchSize(int b, int t, int c, int nh) {
+        return b * nh * perTask(t, c / nh);
+    }
+
+    private static int perTask(int t, int hd) {
+        return 2 * hd * t + 2 * t;
     }
 
     /**
@@ -55,6 +64,53 @@ public final class Attention {
         pool.run(b * nh, task -> forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh));
     }
 
+    /** Copies the head's keys (third 1) or values (third 2) of one sequence to (hd,T) at dst. */
+    private static void transpose(float[] qkv, int base, int third, int c, int h, int hd, int t,
+                                  float[] dst, int dOff) {
+        int row = 3 * c;
+        for (int j = 0; j < t; j++) {
+            int src = base + j * row + third * c + h * hd;
+            for (int d = 0; d < hd; d++) {
+                dst[dOff + d * t + j] = qkv[src + d];
+            }
+        }
+    }
+
+    /** out[j] = sum_d q[d] * mt[d*t + j] for j in [0, n): dot products as FMAs over j, no reductions. */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void rowTimesTransposed(float[] q, int qOff, float[] mt, int mOff, int t, int hd,
+                                           float[] out, int oOff, int n) {
+        int upper = S.loopBound(n);
+        int j = 0;
+        for (; j < upper; j += S.length()) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int d = 0; d < hd; d++) {
+                acc = FloatVector.fromArray(S, mt, mOff + d * t + j).fma(FloatVector.broadcast(S, q[qOff + d]), acc);
+            }
+            acc.intoArray(out, oOff + j);
+        }
+        for (; j < n; j++) {
+            float acc = 0f;
+            for (int d = 0; d < hd; d++) {
+                acc = Math.fma(mt[mOff + d * t + j], q[qOff + d], acc);
+            }
+            out[oOff + j] = acc;
+        }
+    }
+
+    /** row[j] = exp(row[j] * scale - shift) for j in [0, n), elementwise and reproducible. */
+    private static void expShifted(float[] row, int off, int n, float scale, float shift) {
+        int upper = S.loopBound(n);
+        int j = 0;
+        for (; j < upper; j += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, row, off + j).mul(scale).sub(shift);
+            VectorMath.exp(v).intoArray(row, off + j);
+        }
+        for (; j < n; j++) {
+            row[off + j] = (float) Math.exp(row[off + j] * scale - shift);
+        }
+    }
+
     @SuppressWarnings("checkstyle:ParameterNumber")
     private static void forwardHead(float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
                                     float[] scratch, int task, int t, int c, int nh) {
@@ -64,28 +120,29 @@ public final class Attention {
         float scale = (float) (1.0 / Math.sqrt(hd));
         int row = 3 * c;
         int base = qkvOff + bi * t * row;
-        int sOff = task * t;
+        int kt = task * perTask(t, hd);
+        int scores = kt + 2 * hd * t;
+        transpose(qkv, base, 1, c, h, hd, t, scratch, kt);
         for (int i = 0; i < t; i++) {
-            int q = base + i * row + h * hd;
+            int n = i + 1;
+            rowTimesTransposed(qkv, base + i * row + h * hd, scratch, kt, t, hd, scratch, scores, n);
             float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= i; j++) {
-                float s = dot(qkv, q, qkv, base + j * row + c + h * hd, hd) * scale;
-                scratch[sOff + j] = s;
-                max = Math.max(max, s);
+            for (int j = 0; j < n; j++) {
+                max = Math.max(max, scratch[scores + j]);
             }
+            float shift = max * scale;
+            expShifted(scratch, scores, n, scale, shift);
             float sum = 0f;
-            for (int j = 0; j <= i; j++) {
-                float p = (float) Math.exp(scratch[sOff + j] - max);
-                scratch[sOff + j] = p;
-                sum += p;
+            for (int j = 0; j < n; j++) {
+                sum += scratch[scores + j];
             }
             int yo = yOff + (bi * t + i) * c + h * hd;
             java.util.Arrays.fill(y, yo, yo + hd, 0f);
             float inv = 1f / sum;
-            for (int j = 0; j <= i; j++) {
-                axpy(scratch[sOff + j] * inv, qkv, base + j * row + 2 * c + h * hd, y, yo, hd);
+            for (int j = 0; j < n; j++) {
+                axpy(scratch[scores + j] * inv, qkv, base + j * row + 2 * c + h * hd, y, yo, hd);
             }
-            lse[lseOff + task * t + i] = max + (float) Math.log(sum);
+            lse[lseOff + task * t + i] = shift + (float) Math.log(sum);
         }
     }
 
@@ -128,7 +185,12 @@ public final class Attention {
         int row = 3 * c;
         int base = qkvOff + bi * t * row;
         int dbase = dqkvOff + bi * t * row;
-        int sOff = task * t;
+        int kt = task * perTask(t, hd);
+        int vt = kt + hd * t;
+        int p = vt + hd * t;
+        int ds = p + t;
+        transpose(qkv, base, 1, c, h, hd, t, scratch, kt);
+        transpose(qkv, base, 2, c, h, hd, t, scratch, vt);
         for (int i = 0; i < t; i++) {
             int d = dbase + i * row + h * hd;
             java.util.Arrays.fill(dqkv, d, d + hd, 0f);
@@ -136,19 +198,31 @@ public final class Attention {
             java.util.Arrays.fill(dqkv, d + 2 * c, d + 2 * c + hd, 0f);
         }
         for (int i = 0; i < t; i++) {
+            int n = i + 1;
             int q = base + i * row + h * hd;
             int dyo = dyOff + (bi * t + i) * c + h * hd;
-            float rowLse = lse[lseOff + task * t + i];
+            rowTimesTransposed(qkv, q, scratch, kt, t, hd, scratch, p, n);
+            expShifted(scratch, p, n, scale, lse[lseOff + task * t + i]);
+            rowTimesTransposed(dy, dyo, scratch, vt, t, hd, scratch, ds, n);
             float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
+            int upper = S.loopBound(n);
+            int j = 0;
+            for (; j < upper; j += S.length()) {
+                FloatVector pv = FloatVector.fromArray(S, scratch, p + j);
+                FloatVector dp = FloatVector.fromArray(S, scratch, ds + j);
+                pv.mul(dp.sub(dDotY)).mul(scale).intoArray(scratch, ds + j);
+            }
+            for (; j < n; j++) {
+                scratch[ds + j] = scratch[p + j] * (scratch[ds + j] - dDotY) * scale;
+            }
             int dq = dbase + i * row + h * hd;
-            for (int j = 0; j <= i; j++) {
+            for (j = 0; j < n; j++) {
+                float g = scratch[ds + j];
                 int k = base + j * row + c + h * hd;
-                float p = (float) Math.exp(dot(qkv, q, qkv, k, hd) * scale - rowLse);
-                float dp = dot(dy, dyo, qkv, k + c, hd);
-                float ds = p * (dp - dDotY) * scale;
-                axpy(ds, qkv, k, dqkv, dq, hd);
-                axpy(ds, qkv, q, dqkv, dbase + j * row + c + h * hd, hd);
-                axpy(p, dy, dyo, dqkv, dbase + j * row + 2 * c + h * hd, hd);
+                int dk = dbase + j * row + c + h * hd;
+                axpy(g, qkv, k, dqkv, dq, hd);
+                axpy(g, qkv, q, dqkv, dk, hd);
+                axpy(scratch[p + j], dy, dyo, dqkv, dk + c, hd);
             }
         }
     }
