@@ -80,9 +80,28 @@ public final class Attention {
     @SuppressWarnings("checkstyle:ParameterNumber")
     private static void rowTimesTransposed(float[] q, int qOff, float[] mt, int mOff, int t, int hd,
                                            float[] out, int oOff, int n) {
+        int lanes = S.length();
         int upper = S.loopBound(n);
         int j = 0;
-        for (; j < upper; j += S.length()) {
+        for (; j + 4 * lanes <= upper; j += 4 * lanes) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int d = 0; d < hd; d++) {
+                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
+                int m = mOff + d * t + j;
+                a0 = FloatVector.fromArray(S, mt, m).fma(qd, a0);
+                a1 = FloatVector.fromArray(S, mt, m + lanes).fma(qd, a1);
+                a2 = FloatVector.fromArray(S, mt, m + 2 * lanes).fma(qd, a2);
+                a3 = FloatVector.fromArray(S, mt, m + 3 * lanes).fma(qd, a3);
+            }
+            a0.intoArray(out, oOff + j);
+            a1.intoArray(out, oOff + j + lanes);
+            a2.intoArray(out, oOff + j + 2 * lanes);
+            a3.intoArray(out, oOff + j + 3 * lanes);
+        }
+        for (; j < upper; j += lanes) {
             FloatVector acc = FloatVector.zero(S);
             for (int d = 0; d < hd; d++) {
                 acc = FloatVector.fromArray(S, mt, mOff + d * t + j).fma(FloatVector.broadcast(S, q[qOff + d]), acc);
