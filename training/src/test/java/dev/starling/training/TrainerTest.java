@@ -58,6 +58,11 @@ class TrainerTest {
     }
 
     @Test
+    void oneAndTwoThreadsShouldGiveBitIdenticalLosses() {
+        assertEquals(run(config(6, BatchSampler.Order.RANDOM), 1), run(config(6, BatchSampler.Order.RANDOM), 2));
+    }
+
+    @Test
     void runsShouldBeDeterministicForASeedInEitherOrder() {
         assertEquals(run(config(8, BatchSampler.Order.RANDOM), 2), run(config(8, BatchSampler.Order.RANDOM), 2));
         assertEquals(run(config(8, BatchSampler.Order.SEQUENTIAL), 1),
