@@ -1,6 +1,7 @@
 package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private Attention() {
     }
@@ -61,7 +63,10 @@ public final class Attention {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void forward(ParallelFor pool, float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
                                float[] scratch, int b, int t, int c, int nh) {
-        pool.run(b * nh, task -> forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh));
+        Task k = TASKS.get();
+        k.set(false, null, 0, null, 0, y, yOff, lse, lseOff, qkv, qkvOff, scratch, t, c, nh);
+        pool.run(b * nh, k);
+        k.set(false, null, 0, null, 0, null, 0, null, 0, null, 0, null, 0, 0, 0);
     }
 
     /** Copies the head's keys (third 1) or values (third 2) of one sequence to (hd,T) at dst. */
@@ -189,8 +194,59 @@ public final class Attention {
     public static void backward(ParallelFor pool, float[] dqkv, int dqkvOff, float[] dy, int dyOff,
                                 float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
                                 float[] scratch, int b, int t, int c, int nh) {
-        pool.run(b * nh, task -> backwardHead(dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff,
-                scratch, task, t, c, nh));
+        Task k = TASKS.get();
+        k.set(true, dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, t, c, nh);
+        pool.run(b * nh, k);
+        k.set(false, null, 0, null, 0, null, 0, null, 0, null, 0, null, 0, 0, 0);
+    }
+
+    /** The arguments of one call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        private boolean backward;
+        private float[] dqkv;
+        private float[] dy;
+        private float[] y;
+        private float[] lse;
+        private float[] qkv;
+        private float[] scratch;
+        private int dqkvOff;
+        private int dyOff;
+        private int yOff;
+        private int lseOff;
+        private int qkvOff;
+        private int t;
+        private int c;
+        private int nh;
+
+        @SuppressWarnings("checkstyle:ParameterNumber")
+        void set(boolean isBackward, float[] dqkvArr, int dqkvAt, float[] dyArr, int dyAt, float[] yArr, int yAt,
+                 float[] lseArr, int lseAt, float[] qkvArr, int qkvAt, float[] scratchArr, int seq, int channels,
+                 int heads) {
+            backward = isBackward;
+            dqkv = dqkvArr;
+            dqkvOff = dqkvAt;
+            dy = dyArr;
+            dyOff = dyAt;
+            y = yArr;
+            yOff = yAt;
+            lse = lseArr;
+            lseOff = lseAt;
+            qkv = qkvArr;
+            qkvOff = qkvAt;
+            scratch = scratchArr;
+            t = seq;
+            c = channels;
+            nh = heads;
+        }
+
+        @Override
+        public void accept(int task) {
+            if (backward) {
+                backwardHead(dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh);
+            } else {
+                forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh);
+            }
+        }
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")
