@@ -1,5 +1,7 @@
 package dev.starling.model;
 
+import dev.starling.tensor.ops.Attention;
+
 /**
  * Every activation one forward and backward pass of a {@link Gpt} needs at batch B and context T,
  * allocated once: one {@code float[]} for the forward values that backward reads, one for the
@@ -87,7 +89,7 @@ public final class Activations {
         dqkv = take(g, 3 * n * c);
         d4c = take(g, 4 * n * c);
         grads = new float[(int) g[0]];
-        attnScratch = new float[batch * config.nHead() * seq];
+        attnScratch = new float[Attention.scratchSize(batch, seq, config.nEmbd(), config.nHead())];
         targets = new int[(int) n];
         tokens = new int[(int) n];
     }
@@ -104,7 +106,7 @@ public final class Activations {
         long n = (long) batch * seq;
         long c = config.nEmbd();
         long perLayer = 16 * n * c + 3 * n + (long) batch * config.nHead() * seq;
-        long floats = config.nLayer() * perLayer + 2 * n * c + 3 * n + n * config.vocabSize() + 10 * n * c;
+        long floats = config.nLayer() * perLayer + 2 * n * c + 3 * n + n * config.vocabSize() + 12 * n * c;
         return floats * 4 + n * 8;
     }
 

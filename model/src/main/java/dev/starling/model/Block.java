@@ -33,10 +33,6 @@ final class Block {
         mlp = new Mlp(config, layout, prefix + "mlp.");
     }
 
-    int[] layerNormWeights() {
-        return new int[] {ln1W, ln2W};
-    }
-
     int[] residualProjections() {
         return new int[] {attn.projWeight(), mlp.projWeight()};
     }

@@ -3,6 +3,7 @@ package dev.starling.optimizer;
 import dev.starling.tensor.FlatBuffer;
 import dev.starling.tensor.TensorView;
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,8 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * walks each tensor's range once, with or without weight decay by {@link AdamWConfig#decays}.
  *
  * <p>Owner: the training thread, which owns the moment buffers this object allocates
- * ({@link #close()} frees them). The fast update is Vector API, split across the worker team in
- * blocks; {@link #updateReference} is the scalar definition it is tested against.
+ * ({@link #close()} frees them). The fast update is Vector API over fixed blocks of at most 8192
+ * elements that never straddle two tensors, all handed to the worker team in one call through a
+ * task object made once, so a step allocates nothing; {@link #updateReference} is the scalar
+ * definition it is tested against.
  */
 public final class AdamW implements AutoCloseable {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -22,10 +25,16 @@ public final class AdamW implements AutoCloseable {
     private final AdamWConfig config;
     private final FlatBuffer m;
     private final FlatBuffer v;
-    private final int[] rangeStart;
-    private final int[] rangeEnd;
-    private final boolean[] rangeDecays;
+    private final int[] blockStart;
+    private final int[] blockEnd;
+    private final boolean[] blockDecays;
+    private final IntConsumer blockTask = this::updateBlock;
     private int step;
+    private float[] stepParams;
+    private float[] stepGrads;
+    private float stepLr;
+    private float stepBc1;
+    private float stepBc2;
 
     /**
      * Allocates zeroed moments with the parameters' layout.
@@ -37,15 +46,20 @@ public final class AdamW implements AutoCloseable {
         this.config = config;
         this.m = new FlatBuffer(params.layout());
         this.v = new FlatBuffer(params.layout());
-        var views = params.layout().views();
-        rangeStart = new int[views.size()];
-        rangeEnd = new int[views.size()];
-        rangeDecays = new boolean[views.size()];
-        for (int i = 0; i < views.size(); i++) {
-            TensorView view = views.get(i);
-            rangeStart[i] = view.offset();
-            rangeEnd[i] = view.offset() + view.size();
-            rangeDecays[i] = config.decays(view.rank());
+        int blocks = 0;
+        for (TensorView view : params.layout().views()) {
+            blocks += (view.size() + BLOCK - 1) / BLOCK;
+        }
+        blockStart = new int[blocks];
+        blockEnd = new int[blocks];
+        blockDecays = new boolean[blocks];
+        int k = 0;
+        for (TensorView view : params.layout().views()) {
+            for (int from = view.offset(); from < view.offset() + view.size(); from += BLOCK) {
+                blockStart[k] = from;
+                blockEnd[k] = Math.min(view.offset() + view.size(), from + BLOCK);
+                blockDecays[k++] = config.decays(view.rank());
+            }
         }
     }
 
@@ -86,23 +100,19 @@ public final class AdamW implements AutoCloseable {
      */
     public void step(ParallelFor pool, FlatBuffer params, FlatBuffer grads, float lr) {
         step++;
-        float[] p = params.data();
-        float[] g = grads.data();
-        float[] mm = m.data();
-        float[] vv = v.data();
-        float bc1 = (float) (1.0 - Math.pow(config.beta1(), step));
-        float bc2 = (float) (1.0 - Math.pow(config.beta2(), step));
-        for (int r = 0; r < rangeStart.length; r++) {
-            int from = rangeStart[r];
-            int n = rangeEnd[r] - from;
-            float wd = rangeDecays[r] ? config.weightDecay() : 0f;
-            int blocks = (n + BLOCK - 1) / BLOCK;
-            pool.run(blocks, k -> {
-                int s = from + k * BLOCK;
-                int e = Math.min(from + n, s + BLOCK);
-                update(p, g, mm, vv, s, e, lr, wd, bc1, bc2);
-            });
-        }
+        stepParams = params.data();
+        stepGrads = grads.data();
+        stepLr = lr;
+        stepBc1 = (float) (1.0 - Math.pow(config.beta1(), step));
+        stepBc2 = (float) (1.0 - Math.pow(config.beta2(), step));
+        pool.run(blockStart.length, blockTask);
+        stepParams = null;
+        stepGrads = null;
+    }
+
+    private void updateBlock(int k) {
+        float wd = blockDecays[k] ? config.weightDecay() : 0f;
+        update(stepParams, stepGrads, m.data(), v.data(), blockStart[k], blockEnd[k], stepLr, wd, stepBc1, stepBc2);
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")

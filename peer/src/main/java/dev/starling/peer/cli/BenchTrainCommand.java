@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code starling bench train}: times full training steps (forward, backward, clip, AdamW) of a GPT
- * on random tokens, after warm-up steps, and prints {@code tokens_per_s} and {@code ms_per_step}
- * as one JSON line. The defaults are DESIGN.md's CPU target: 4 layers, 4 heads, 256 channels,
- * vocab 512, B=4, T=256, 2 threads. Runs on the calling thread plus the worker team.
+ * on random tokens, after warm-up steps, and prints {@code tokens_per_s}, {@code ms_per_step} and
+ * the bytes all JVM threads allocated per timed step as one JSON line. The defaults are DESIGN.md's
+ * CPU target: 4 layers, 4 heads, 256 channels, vocab 512, B=4, T=256, 2 threads. Runs on the
+ * calling thread plus the worker team.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Time GPT training steps on this CPU; prints tokens_per_s and ms_per_step as JSON.")
@@ -60,10 +61,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
             gpt.initGpt2(1);
             Activations acts = new Activations(config, batch, seq);
             GradClip clip = new GradClip();
+            com.sun.management.ThreadMXBean threadBean =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
             long start = 0;
+            long allocStart = 0;
             float loss = 0;
             for (int s = 0; s < warmup + steps; s++) {
                 if (s == warmup) {
+                    allocStart = threadBean.getTotalThreadAllocatedBytes();
                     start = System.nanoTime();
                 }
                 gpt.zeroGrad();
@@ -73,10 +78,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
                 adamw.step(pool, gpt.parameters(), gpt.gradients(), 1e-4f);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            long allocated = threadBean.getTotalThreadAllocatedBytes() - allocStart;
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("tokens_per_s", Math.round((double) n * steps / seconds));
             result.put("ms_per_step", Math.round(seconds * 1000 / steps * 10) / 10.0);
             result.put("final_loss", loss);
+            result.put("alloc_bytes_per_step", allocated / steps);
             result.put("threads", threads);
             JsonResult.print(System.out, result);
         }

@@ -239,8 +239,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             lastPrint = now;
             double eta = (steps - step) * elapsed / step;
-            String line = String.format(Locale.ROOT, "step %d/%d  loss %.4f  val %.4f  lr %.2e  %.0f tok/s  ETA %s",
-                    step, steps, loss, lastVal, lr, tokS, formatSeconds(eta));
+            String val = Float.isNaN(lastVal) ? "-" : String.format(Locale.ROOT, "%.4f", lastVal);
+            String line = String.format(Locale.ROOT, "step %d/%d  loss %.4f  val %s  lr %.2e  %.0f tok/s  ETA %s",
+                    step, steps, loss, val, lr, tokS, formatSeconds(eta));
             if (live) {
                 err.print("\r" + line + "   ");
             } else {

@@ -1,6 +1,7 @@
 package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class CrossEntropy {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private CrossEntropy() {
     }
@@ -33,11 +35,10 @@ public final class CrossEntropy {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void forward(ParallelFor pool, float[] logits, int off, float[] losses, int lOff,
                                int[] targets, int tOff, int n, int v) {
-        pool.run(n, r -> {
-            int row = off + r * v;
-            softmaxRow(logits, row, v);
-            losses[lOff + r] = (float) -Math.log(Math.max(logits[row + targets[tOff + r]], 1e-30f));
-        });
+        Task k = TASKS.get();
+        k.set(false, logits, off, losses, lOff, targets, tOff, 0f, v);
+        pool.run(n, k);
+        k.set(false, null, 0, null, 0, null, 0, 0f, 0);
     }
 
     /**
@@ -61,11 +62,11 @@ public final class CrossEntropy {
         FloatVector maxv = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < upper; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, row + i).sub(maxv).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, row + i).sub(maxv));
             e.intoArray(x, row + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < v; i++) {
             float e = (float) Math.exp(x[row + i] - max);
             x[row + i] = e;
@@ -95,18 +96,66 @@ public final class CrossEntropy {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void backward(ParallelFor pool, float[] probs, int off, int[] targets, int tOff, float dloss,
                                 int n, int v) {
-        pool.run(n, r -> {
-            int row = off + r * v;
-            int upper = S.loopBound(v);
-            int i = 0;
-            for (; i < upper; i += S.length()) {
-                FloatVector.fromArray(S, probs, row + i).mul(dloss).intoArray(probs, row + i);
+        Task k = TASKS.get();
+        k.set(true, probs, off, null, 0, targets, tOff, dloss, v);
+        pool.run(n, k);
+        k.set(false, null, 0, null, 0, null, 0, 0f, 0);
+    }
+
+    private static void forwardRow(float[] logits, int off, float[] losses, int lOff, int[] targets, int tOff, int v,
+                                   int r) {
+        int row = off + r * v;
+        softmaxRow(logits, row, v);
+        losses[lOff + r] = (float) -Math.log(Math.max(logits[row + targets[tOff + r]], 1e-30f));
+    }
+
+    private static void backwardRow(float[] probs, int off, int[] targets, int tOff, float dloss, int v, int r) {
+        int row = off + r * v;
+        int upper = S.loopBound(v);
+        int i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, probs, row + i).mul(dloss).intoArray(probs, row + i);
+        }
+        for (; i < v; i++) {
+            probs[row + i] *= dloss;
+        }
+        probs[row + targets[tOff + r]] -= dloss;
+    }
+
+    /** The arguments of one call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        private boolean backward;
+        private float[] rows;
+        private float[] losses;
+        private int[] targets;
+        private int off;
+        private int lOff;
+        private int tOff;
+        private float dloss;
+        private int v;
+
+        @SuppressWarnings("checkstyle:ParameterNumber")
+        void set(boolean isBackward, float[] rowArr, int rowAt, float[] lossArr, int lossAt, int[] targetArr,
+                 int targetAt, float lossGrad, int vocab) {
+            backward = isBackward;
+            rows = rowArr;
+            off = rowAt;
+            losses = lossArr;
+            lOff = lossAt;
+            targets = targetArr;
+            tOff = targetAt;
+            dloss = lossGrad;
+            v = vocab;
+        }
+
+        @Override
+        public void accept(int r) {
+            if (backward) {
+                backwardRow(rows, off, targets, tOff, dloss, v, r);
+            } else {
+                forwardRow(rows, off, losses, lOff, targets, tOff, v, r);
             }
-            for (; i < v; i++) {
-                probs[row + i] *= dloss;
-            }
-            probs[row + targets[tOff + r]] -= dloss;
-        });
+        }
     }
 
     /**

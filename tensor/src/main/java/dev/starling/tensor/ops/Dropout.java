@@ -1,6 +1,7 @@
 package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 
 /**
  * Inverted dropout with a counter-based mask: element {@code i} is kept iff
@@ -11,6 +12,7 @@ import dev.starling.tensor.cpu.ParallelFor;
  */
 public final class Dropout {
     private static final int BLOCK = 4096;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private Dropout() {
     }
@@ -29,14 +31,32 @@ public final class Dropout {
         if (p <= 0f) {
             return;
         }
-        float scale = 1f / (1f - p);
-        int blocks = (n + BLOCK - 1) / BLOCK;
-        pool.run(blocks, k -> {
+        Task k = TASKS.get();
+        k.x = x;
+        k.off = off;
+        k.n = n;
+        k.p = p;
+        k.seed = seed;
+        pool.run((n + BLOCK - 1) / BLOCK, k);
+        k.x = null;
+    }
+
+    /** The arguments of one call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        private float[] x;
+        private int off;
+        private int n;
+        private float p;
+        private long seed;
+
+        @Override
+        public void accept(int k) {
+            float scale = 1f / (1f - p);
             int to = Math.min(n, (k + 1) * BLOCK);
             for (int i = k * BLOCK; i < to; i++) {
                 x[off + i] = keep(seed, i, p) ? x[off + i] * scale : 0f;
             }
-        });
+        }
     }
 
     /**

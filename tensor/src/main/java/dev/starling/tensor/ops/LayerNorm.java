@@ -1,8 +1,8 @@
 package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,12 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The fast kernels use the Java Vector API at the platform's preferred width and split rows
  * (forward, input gradient) or channels (weight and bias gradients) across the worker team, so no
  * two threads ever write the same element. The {@code *Reference} methods are the plain scalar
- * definitions the tests compare against. Thread: the pool's owner thread.
+ * definitions the tests compare against. Thread: the pool's owner thread; each owner thread keeps
+ * one reusable argument holder, so calls allocate nothing.
  */
 public final class LayerNorm {
     /** The variance epsilon, as in GPT-2. */
     public static final float EPS = 1e-5f;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private LayerNorm() {
     }
@@ -43,8 +45,71 @@ public final class LayerNorm {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void forward(ParallelFor pool, float[] out, int outOff, float[] stats, int statOff,
                                float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, int n, int c) {
-        pool.run(n, r -> forwardRow(out, outOff + r * c, stats, statOff + r, statOff + n + r, x, xOff + r * c,
-                w, wOff, bias, bOff, c));
+        Task k = TASKS.get();
+        k.mode = Task.FORWARD;
+        k.out = out;
+        k.outOff = outOff;
+        k.stats = stats;
+        k.statOff = statOff;
+        k.x = x;
+        k.xOff = xOff;
+        k.w = w;
+        k.wOff = wOff;
+        k.bias = bias;
+        k.bOff = bOff;
+        k.n = n;
+        k.c = c;
+        pool.run(n, k);
+        k.clear();
+    }
+
+    /** The arguments of one call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        static final int FORWARD = 0;
+        static final int BACKWARD_ROWS = 1;
+        static final int BACKWARD_PARAMS = 2;
+        int mode;
+        float[] out;
+        float[] stats;
+        float[] x;
+        float[] w;
+        float[] bias;
+        float[] dout;
+        int outOff;
+        int statOff;
+        int xOff;
+        int wOff;
+        int bOff;
+        int doOff;
+        int dwOff;
+        int n;
+        int c;
+        int chunks;
+
+        @Override
+        public void accept(int r) {
+            switch (mode) {
+                case FORWARD -> forwardRow(out, outOff + r * c, stats, statOff + r, statOff + n + r, x, xOff + r * c,
+                        w, wOff, bias, bOff, c);
+                case BACKWARD_ROWS -> backwardRow(out, outOff + r * c, dout, doOff + r * c, x, xOff + r * c, w, wOff,
+                        stats[statOff + r], stats[statOff + n + r], c);
+                default -> {
+                    int lanes = S.length();
+                    int from = alignedSplit(c, chunks, r, lanes);
+                    int to = alignedSplit(c, chunks, r + 1, lanes);
+                    paramGradChunk(w, dwOff, bias, bOff, dout, doOff, x, xOff, stats, statOff, n, c, from, to);
+                }
+            }
+        }
+
+        void clear() {
+            out = null;
+            stats = null;
+            x = null;
+            w = null;
+            bias = null;
+            dout = null;
+        }
     }
 
     @SuppressWarnings("checkstyle:ParameterNumber")
@@ -56,7 +121,7 @@ public final class LayerNorm {
         for (; i < upper; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, x, xo + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < c; i++) {
             sum += x[xo + i];
         }
@@ -67,7 +132,7 @@ public final class LayerNorm {
             FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(mv);
             vacc = d.fma(d, vacc);
         }
-        float var = vacc.reduceLanes(VectorOperators.ADD);
+        float var = VectorMath.sum(vacc);
         for (; i < c; i++) {
             float d = x[xo + i] - m;
             var += d * d;
@@ -115,15 +180,29 @@ public final class LayerNorm {
     public static void backward(ParallelFor pool, float[] dx, int dxOff, float[] dw, int dwOff, float[] db, int dbOff,
                                 float[] dout, int doOff, float[] x, int xOff, float[] w, int wOff,
                                 float[] stats, int statOff, int n, int c) {
-        pool.run(n, r -> backwardRow(dx, dxOff + r * c, dout, doOff + r * c, x, xOff + r * c, w, wOff,
-                stats[statOff + r], stats[statOff + n + r], c));
-        int lanes = S.length();
-        int chunks = Math.max(1, Math.min(pool.threads() * 2, c / lanes));
-        pool.run(chunks, k -> {
-            int from = alignedSplit(c, chunks, k, lanes);
-            int to = alignedSplit(c, chunks, k + 1, lanes);
-            paramGradChunk(dw, dwOff, db, dbOff, dout, doOff, x, xOff, stats, statOff, n, c, from, to);
-        });
+        Task k = TASKS.get();
+        k.mode = Task.BACKWARD_ROWS;
+        k.out = dx;
+        k.outOff = dxOff;
+        k.dout = dout;
+        k.doOff = doOff;
+        k.x = x;
+        k.xOff = xOff;
+        k.w = w;
+        k.wOff = wOff;
+        k.stats = stats;
+        k.statOff = statOff;
+        k.n = n;
+        k.c = c;
+        pool.run(n, k);
+        k.mode = Task.BACKWARD_PARAMS;
+        k.w = dw;
+        k.dwOff = dwOff;
+        k.bias = db;
+        k.bOff = dbOff;
+        k.chunks = Math.max(1, Math.min(pool.threads() * 2, c / S.length()));
+        pool.run(k.chunks, k);
+        k.clear();
     }
 
     static int alignedSplit(int c, int chunks, int k, int lanes) {
@@ -149,8 +228,8 @@ public final class LayerNorm {
             aMean = aMean.add(dnorm);
             aNorm = dnorm.fma(norm, aNorm);
         }
-        float dMean = aMean.reduceLanes(VectorOperators.ADD);
-        float dNormMean = aNorm.reduceLanes(VectorOperators.ADD);
+        float dMean = VectorMath.sum(aMean);
+        float dNormMean = VectorMath.sum(aNorm);
         for (; i < c; i++) {
             float norm = (x[xo + i] - m) * rs;
             float dnorm = w[wOff + i] * dout[dout0 + i];

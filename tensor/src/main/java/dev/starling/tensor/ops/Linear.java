@@ -2,6 +2,7 @@ package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.Gemm;
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,6 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Linear {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private Linear() {
     }
@@ -36,7 +38,10 @@ public final class Linear {
                                float[] w, int wOff, int bOff, int n, int c, int oc) {
         Gemm.sgemm(pool, false, true, n, oc, c, 1f, x, xOff, c, w, wOff, c, 0f, out, oOff, oc);
         if (bOff >= 0) {
-            pool.run(n, r -> addRow(out, oOff + r * oc, w, bOff, oc));
+            Task k = TASKS.get();
+            k.set(false, out, oOff, w, bOff, oc, 0);
+            pool.run(n, k);
+            k.set(false, null, 0, null, 0, 0, 0);
         }
     }
 
@@ -79,24 +84,62 @@ public final class Linear {
                 accumulate ? 1f : 0f, dx, dxOff, c);
         Gemm.sgemm(pool, true, false, oc, c, n, 1f, dout, doOff, oc, x, xOff, c, 1f, grads, dwOff, c);
         if (dbOff >= 0) {
-            int lanes = S.length();
-            int chunks = Math.max(1, Math.min(pool.threads() * 2, oc / lanes));
-            pool.run(chunks, k -> {
-                int from = LayerNorm.alignedSplit(oc, chunks, k, lanes);
-                int to = LayerNorm.alignedSplit(oc, chunks, k + 1, lanes);
-                for (int r = 0; r < n; r++) {
-                    int i = from;
-                    int upper = from + S.loopBound(to - from);
-                    int row = doOff + r * oc;
-                    for (; i < upper; i += lanes) {
-                        FloatVector.fromArray(S, dout, row + i).add(FloatVector.fromArray(S, grads, dbOff + i))
-                                .intoArray(grads, dbOff + i);
-                    }
-                    for (; i < to; i++) {
-                        grads[dbOff + i] += dout[row + i];
-                    }
-                }
-            });
+            Task k = TASKS.get();
+            k.set(true, dout, doOff, grads, dbOff, oc, n);
+            k.chunks = Math.max(1, Math.min(pool.threads() * 2, oc / S.length()));
+            pool.run(k.chunks, k);
+            k.set(false, null, 0, null, 0, 0, 0);
+        }
+    }
+
+    /** Bias gradient over channel chunk k: db[i] += sum over rows of dout[r, i]. */
+    private static void biasGradChunk(float[] dout, int doOff, float[] grads, int dbOff, int oc, int n, int chunks,
+                                      int k) {
+        int lanes = S.length();
+        int from = LayerNorm.alignedSplit(oc, chunks, k, lanes);
+        int to = LayerNorm.alignedSplit(oc, chunks, k + 1, lanes);
+        for (int r = 0; r < n; r++) {
+            int i = from;
+            int upper = from + S.loopBound(to - from);
+            int row = doOff + r * oc;
+            for (; i < upper; i += lanes) {
+                FloatVector.fromArray(S, dout, row + i).add(FloatVector.fromArray(S, grads, dbOff + i))
+                        .intoArray(grads, dbOff + i);
+            }
+            for (; i < to; i++) {
+                grads[dbOff + i] += dout[row + i];
+            }
+        }
+    }
+
+    /** The arguments of one bias call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        private boolean backward;
+        private float[] rows;
+        private float[] bias;
+        private int rowsOff;
+        private int biasOff;
+        private int oc;
+        private int n;
+        private int chunks;
+
+        void set(boolean isBackward, float[] rowArr, int rowAt, float[] biasArr, int biasAt, int channels, int count) {
+            backward = isBackward;
+            rows = rowArr;
+            rowsOff = rowAt;
+            bias = biasArr;
+            biasOff = biasAt;
+            oc = channels;
+            n = count;
+        }
+
+        @Override
+        public void accept(int k) {
+            if (backward) {
+                biasGradChunk(rows, rowsOff, bias, biasOff, oc, n, chunks, k);
+            } else {
+                addRow(rows, rowsOff + k * oc, bias, biasOff, oc);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.starling.tensor.ops;
 
 import dev.starling.tensor.cpu.ParallelFor;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,6 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Residual {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int BLOCK = 4096;
+    private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
 
     private Residual() {
     }
@@ -31,8 +33,35 @@ public final class Residual {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void forward(ParallelFor pool, float[] out, int oOff, float[] a, int aOff, float[] b, int bOff,
                                int n) {
-        int blocks = (n + BLOCK - 1) / BLOCK;
-        pool.run(blocks, k -> {
+        Task k = TASKS.get();
+        k.set(out, oOff, a, aOff, b, bOff, n);
+        pool.run((n + BLOCK - 1) / BLOCK, k);
+        k.set(null, 0, null, 0, null, 0, 0);
+    }
+
+    /** The arguments of one call, reused by its owner thread so that a call allocates nothing. */
+    private static final class Task implements IntConsumer {
+        private float[] out;
+        private float[] a;
+        private float[] b;
+        private int oOff;
+        private int aOff;
+        private int bOff;
+        private int n;
+
+        @SuppressWarnings("checkstyle:ParameterNumber")
+        void set(float[] outArr, int outAt, float[] aArr, int aAt, float[] bArr, int bAt, int count) {
+            out = outArr;
+            oOff = outAt;
+            a = aArr;
+            aOff = aAt;
+            b = bArr;
+            bOff = bAt;
+            n = count;
+        }
+
+        @Override
+        public void accept(int k) {
             int from = k * BLOCK;
             int to = Math.min(n, from + BLOCK);
             int i = from;
@@ -44,7 +73,7 @@ public final class Residual {
             for (; i < to; i++) {
                 out[oOff + i] = a[aOff + i] + b[bOff + i];
             }
-        });
+        }
     }
 
     /**

@@ -24,7 +24,7 @@ class AttentionTest {
 
         float[] y = new float[b * t * c];
         float[] lse = new float[b * nh * t];
-        float[] scratch = new float[Attention.scratchSize(b, t, nh)];
+        float[] scratch = new float[Attention.scratchSize(b, t, c, nh)];
         float[] dqkv = new float[b * t * 3 * c];
         java.util.Arrays.fill(dqkv, 9f);
         try (ParallelFor pool = new ParallelFor(threads)) {
@@ -45,7 +45,7 @@ class AttentionTest {
         float[] r = random(4, b * t * c, 1.0);
         float[] y = new float[b * t * c];
         float[] lse = new float[b * nh * t];
-        float[] scratch = new float[Attention.scratchSize(b, t, nh)];
+        float[] scratch = new float[Attention.scratchSize(b, t, c, nh)];
         float[] dqkv = new float[b * t * 3 * c];
         try (ParallelFor pool = new ParallelFor(1)) {
             Attention.forward(pool, y, 0, lse, 0, qkv, 0, scratch, b, t, c, nh);
