@@ -37,6 +37,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     private final Settings settings;
     private final Map<Long, GroupFormation> formations = new HashMap<>();
     private long newestStarted = -1;
+    private int lastGroupSize;
     private volatile BiConsumer<PeerId, List<String>> peerSeen = (peer, addresses) -> { };
 
     /**
@@ -76,9 +77,10 @@ public final class MeshMatchmaker implements AutoCloseable {
     }
 
     private GroupFormation formation(long round) {
+        // Wait for as many peers as last round's group (all of them at first), or until the window ends.
+        int expected = lastGroupSize > 0 ? lastGroupSize : settings.maxSize();
         return formations.computeIfAbsent(round, r -> new GroupFormation(self.toBase58(), self.bytes(), r,
-                settings.minSize(), settings.maxSize(), settings.maxSize(), settings.windowNanos(),
-                settings.giveUpNanos()));
+                settings.minSize(), settings.maxSize(), expected, settings.windowNanos(), settings.giveUpNanos()));
     }
 
     private void receive(PubsubMessage message) {
@@ -134,10 +136,12 @@ public final class MeshMatchmaker implements AutoCloseable {
                     case GroupFormation.Publish publish -> {
                         gossip.publish(topic, RoundMessage.encode(publish.roster()));
                         timer[0].cancel(false);
+                        lastGroupSize = publish.roster().members().size();
                         result.complete(publish.roster());
                     }
                     case GroupFormation.Formed formed -> {
                         timer[0].cancel(false);
+                        lastGroupSize = formed.roster().members().size();
                         result.complete(formed.roster());
                     }
                     case GroupFormation.GiveUp giveUp -> {
