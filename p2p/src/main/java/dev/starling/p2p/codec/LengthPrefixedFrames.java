@@ -5,6 +5,9 @@ import dev.starling.p2p.multiformats.Uvarint;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -56,6 +59,45 @@ public final class LengthPrefixedFrames {
             sink.accept(pending.readRetainedSlice((int) len));
         }
         pending.discardReadComponents();
+    }
+
+    /**
+     * Creates a splitter on the default allocator.
+     *
+     * @param maxMessageBytes largest message accepted
+     */
+    public LengthPrefixedFrames(int maxMessageBytes) {
+        this(ByteBufAllocator.DEFAULT, maxMessageBytes);
+    }
+
+    /**
+     * Feeds bytes and returns copies of the messages they complete (for protocols that decode from
+     * {@code byte[]}, such as protobuf).
+     *
+     * @param data received bytes; ownership passes here
+     * @return complete messages, possibly none
+     * @throws P2pException PROTOCOL_VIOLATION if a length exceeds the cap or a varint is malformed
+     */
+    public List<byte[]> offer(ByteBuf data) {
+        List<byte[]> messages = new ArrayList<>();
+        feed(data, message -> {
+            try {
+                messages.add(ByteBufUtil.getBytes(message));
+            } finally {
+                message.release();
+            }
+        });
+        return messages;
+    }
+
+    /**
+     * Encodes one message with its uvarint length prefix on the default allocator.
+     *
+     * @param body message bytes
+     * @return a new buffer owned by the caller (normally passed to {@code Stream.write}, which releases it)
+     */
+    public static ByteBuf frame(byte[] body) {
+        return encode(ByteBufAllocator.DEFAULT, body);
     }
 
     /**

@@ -10,7 +10,7 @@ import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import dev.starling.p2p.protocol.identify.IdentifyInfo;
 import dev.starling.p2p.protocol.identify.IdentifyService;
-import dev.starling.p2p.pubsub.LengthPrefixedFrames;
+import dev.starling.p2p.codec.LengthPrefixedFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.starling.p2p.pubsub;
 
+import dev.starling.p2p.codec.LengthPrefixedFrames;
 import dev.starling.p2p.core.Connection;
 import dev.starling.p2p.core.ConnectionListener;
 import dev.starling.p2p.core.Host;

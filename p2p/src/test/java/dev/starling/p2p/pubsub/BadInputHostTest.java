@@ -1,5 +1,7 @@
 package dev.starling.p2p.pubsub;
 
+import dev.starling.p2p.codec.LengthPrefixedFrames;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
