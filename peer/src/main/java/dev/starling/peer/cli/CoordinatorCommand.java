@@ -54,6 +54,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + " a random token is generated and printed if absent")
     Path adminTokenFile;
 
+    @Option(names = "--bootstrap-file", description = "also write the bootstrap multiaddrs to this file, one per line"
+            + " (for scripts and containers; peers read it with --join-file)")
+    Path bootstrapFile;
+
     @Override
     public Integer call() throws Exception {
         ManifestParser.load(manifest);
@@ -84,11 +88,25 @@ public final class CoordinatorCommand implements Callable<Integer> {
         if (adminTokenFile == null) {
             ready.put("admin_token", token);
         }
+        if (bootstrapFile != null) {
+            writeBootstrapFile(node);
+        }
         JsonResult.print(System.out, ready);
         System.err.println("coordinator: run " + node.runId().substring(0, 16) + " ready; peers join with:"
                 + " starling peer --join " + node.bootstrapAddresses().getFirst());
         stopped.await();
         return 0;
+    }
+
+    private void writeBootstrapFile(CoordinatorNode node) {
+        try {
+            Path tmp = bootstrapFile.resolveSibling(bootstrapFile.getFileName() + ".tmp");
+            Files.write(tmp, node.bootstrapAddresses().stream().map(Multiaddr::toString).toList());
+            Files.move(tmp, bootstrapFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UserError("cannot write --bootstrap-file " + bootstrapFile + ": " + e.getMessage(), e);
+        }
     }
 
     private String adminToken() {

@@ -29,8 +29,12 @@ import picocli.CommandLine.Option;
 @Command(name = "peer", mixinStandardHelpOptions = true,
         description = "Join a run and train it with the other peers (DiLoCo rounds over the mesh).")
 public final class PeerCommand implements Callable<Integer> {
-    @Option(names = "--join", required = true, description = "bootstrap multiaddr with /p2p/<id>, repeatable")
-    List<String> join;
+    @Option(names = "--join", description = "bootstrap multiaddr with /p2p/<id>, repeatable")
+    List<String> join = new java.util.ArrayList<>();
+
+    @Option(names = "--join-file", description = "file of bootstrap multiaddrs, one per line (as written by"
+            + " 'starling coordinator --bootstrap-file')")
+    Path joinFile;
 
     @Option(names = "--key", defaultValue = "peer.key",
             description = "identity key file, created if absent (default: ${DEFAULT-VALUE})")
@@ -59,6 +63,18 @@ public final class PeerCommand implements Callable<Integer> {
         if (nThreads < 1 || rounds < 0) {
             throw new UserError("--threads must be at least 1 and --rounds at least 0");
         }
+        List<String> bootstrap = new java.util.ArrayList<>(join);
+        if (joinFile != null) {
+            try {
+                java.nio.file.Files.readAllLines(joinFile).stream().map(String::strip).filter(l -> !l.isEmpty())
+                        .forEach(bootstrap::add);
+            } catch (java.io.IOException e) {
+                throw new UserError("cannot read --join-file " + joinFile + ": " + e.getMessage(), e);
+            }
+        }
+        if (bootstrap.isEmpty()) {
+            throw new UserError("give --join MADDR (the coordinator prints it) or --join-file FILE");
+        }
         PrivateKey identity = KeyFile.loadOrCreate(key);
         AtomicBoolean stop = new AtomicBoolean();
         Thread main = Thread.currentThread();
@@ -71,7 +87,7 @@ public final class PeerCommand implements Callable<Integer> {
             }
         }, "peer-shutdown"));
         try (PeerNode node = PeerNode.join(identity, NodeOptions.multiaddrs("--listen", listen),
-                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", join))) {
+                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap))) {
             System.err.println("peer " + node.peerId() + " joined run " + node.runId().substring(0, 16));
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);
             RoundTelemetry telemetry = new RoundTelemetry(node, nThreads);
