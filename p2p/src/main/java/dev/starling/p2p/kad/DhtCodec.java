@@ -1,13 +1,11 @@
 package dev.starling.p2p.kad;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
+import dev.starling.p2p.codec.ProtobufWriter;
 import com.google.protobuf.WireFormat;
 import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -233,20 +231,7 @@ public final class DhtCodec {
         });
     }
 
-    @FunctionalInterface
-    private interface Writer {
-        void write(CodedOutputStream out) throws IOException;
-    }
-
-    private static byte[] write(Writer writer) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-            writer.write(out);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static byte[] write(ProtobufWriter.Fields fields) {
+        return ProtobufWriter.write(fields);
     }
 }
