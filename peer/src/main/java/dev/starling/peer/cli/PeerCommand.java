@@ -1,6 +1,7 @@
 package dev.starling.peer.cli;
 
 import dev.starling.model.data.TokenDataset;
+import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.peer.node.KeyFile;
 import dev.starling.peer.node.ManifestTraining;
@@ -47,6 +48,10 @@ public final class PeerCommand implements Callable<Integer> {
     @Option(names = "--announce", description = "multiaddr other peers should dial to reach this one, repeatable")
     List<String> announce = List.of();
 
+    @Option(names = "--relay", description = "circuit relay v2 multiaddr with /p2p/<id>, repeatable: keep a"
+            + " reservation there and announce the /p2p-circuit address (for peers behind NAT)")
+    List<String> relay = List.of();
+
     @Option(names = "--data", description = "local dataset path instead of the manifest's source")
     String data;
 
@@ -86,7 +91,9 @@ public final class PeerCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }, "peer-shutdown"));
-        try (PeerNode node = PeerNode.join(identity, NodeOptions.multiaddrs("--listen", listen),
+        List<Multiaddr> listenOn = new java.util.ArrayList<>(NodeOptions.multiaddrs("--listen", listen));
+        listenOn.addAll(NodeOptions.relayListenAddresses(relay));
+        try (PeerNode node = PeerNode.join(identity, listenOn,
                 NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap))) {
             System.err.println("peer " + node.peerId() + " joined run " + node.runId().substring(0, 16));
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);

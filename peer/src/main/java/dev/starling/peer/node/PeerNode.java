@@ -6,6 +6,7 @@ import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.relay.CircuitRelayTransport;
 import dev.starling.p2p.protocol.oneshot.OneMessageProtocol;
 import dev.starling.p2p.pubsub.GossipSub;
 import dev.starling.p2p.pubsub.GossipsubConfig;
@@ -60,7 +61,9 @@ public final class PeerNode implements AutoCloseable {
         this.announce = List.copyOf(announce);
         this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.gossipOwner = new DefaultEventExecutor();
-        this.host = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport().build();
+        // circuit relay v2: dial /p2p-circuit addresses, and listen through relays given as RELAY/p2p-circuit
+        this.host = CircuitRelayTransport.install(new HostBuilder().identity(identity).eventLoops(loops).tcpTransport())
+                .build();
         // Gossip starts before the first dial so it sees every connection, the bootstrap one included.
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
                 RpcLimits.defaults(), gossipOwner, System::nanoTime);
