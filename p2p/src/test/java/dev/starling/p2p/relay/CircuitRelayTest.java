@@ -161,6 +161,55 @@ class CircuitRelayTest {
         assertTrue(c.listenAddresses().isEmpty());
     }
 
+    @Test
+    void shouldSurviveGarbageOnHopAndStopStreams() throws Exception {
+        loops = new DefaultEventLoopGroup(2);
+        MemoryNetwork net = new MemoryNetwork();
+        Host r = host(103, b -> b.memoryTransport(net), false);
+        CircuitRelayServer server = relay(r, RelayConfig.defaults());
+        r.listen(Multiaddr.fromString("/memory/garbage-relay")).get(5, TimeUnit.SECONDS);
+        Host a = host(104, b -> b.memoryTransport(net), true);
+        a.listen(Multiaddr.fromString("/memory/garbage-a")).get(5, TimeUnit.SECONDS);
+        Host m = host(105, b -> b.memoryTransport(net), false);
+        m.dial(r.listenAddresses().getFirst().withPeerId(r.peerId())).get(5, TimeUnit.SECONDS);
+        m.dial(a.listenAddresses().getFirst().withPeerId(a.peerId())).get(5, TimeUnit.SECONDS);
+        List<byte[]> corpus = List.of(
+                CircuitCodec.encode(new CircuitMessages.Hop(CircuitMessages.HopType.RESERVE, null, null, null, null)),
+                CircuitCodec.encode(new CircuitMessages.Hop(CircuitMessages.HopType.CONNECT,
+                        CircuitMessages.Peer.of(a.peerId()), null, null, null)),
+                CircuitCodec.encode(new CircuitMessages.Stop(CircuitMessages.StopType.CONNECT,
+                        CircuitMessages.Peer.of(m.peerId()), new Limit(1, 1), null)));
+        dev.starling.p2p.testing.Mutator mutator = new dev.starling.p2p.testing.Mutator(77, corpus);
+        int runs = dev.starling.p2p.testing.Mutator.iterations(300);
+        for (int i = 0; i < runs; i++) {
+            byte[] body = mutator.next();
+            int n = dev.starling.p2p.multiformats.Uvarint.size(body.length);
+            io.netty.buffer.ByteBuf frame = Unpooled.buffer();
+            dev.starling.p2p.multiformats.Uvarint.write(frame, (i % 7 == 0) ? body.length + n : body.length);
+            frame.writeBytes(body);
+            boolean toRelay = i % 2 == 0;
+            Host target = toRelay ? r : a;
+            String protocol = toRelay ? CircuitRelayTransport.HOP_PROTOCOL : CircuitRelayTransport.STOP_PROTOCOL;
+            Stream s = m.newStream(target.peerId(), List.of(protocol), x -> (st, data) -> data.release())
+                    .get(5, TimeUnit.SECONDS);
+            s.write(frame);
+            if (i % 3 == 0) {
+                s.closeWrite();
+            } else {
+                s.reset();
+            }
+        }
+        // both still serve real requests
+        Multiaddr bound = a.listen(listenVia(r)).get(10, TimeUnit.SECONDS);
+        assertNotNull(bound);
+        Host c = host(106, b -> b.memoryTransport(net), true);
+        Connection ca = c.dial(circuit(r, a)).get(10, TimeUnit.SECONDS);
+        assertTrue(CircuitRelayServer.isRelayed(ca));
+        assertTrue(PingService.install(c).ping(a.peerId()).get(10, TimeUnit.SECONDS) > 0);
+        int held = server.reservationCount().get(); // a's, and m's if an unmutated RESERVE got through
+        assertTrue(held == 1 || held == 2, "reservations: " + held);
+    }
+
     /** Opens an echo stream from {@code from} to {@code to}, sends n bytes, returns what came back. */
     static byte[] echo(Host from, Host to, int n) throws Exception {
         CompletableFuture<byte[]> done = new CompletableFuture<>();
