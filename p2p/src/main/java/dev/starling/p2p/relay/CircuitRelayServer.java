@@ -135,6 +135,10 @@ public final class CircuitRelayServer {
                     return;
                 }
                 PeerId target = request.peer().id();
+                if (target.equals(source) || target.equals(host.peerId())) {
+                    answer(stream, reader, Hop.status(Status.PERMISSION_DENIED, null));
+                    return;
+                }
                 owner.execute(() -> {
                     Status status = resources.openCircuit(source, target, wallClockMillis.getAsLong());
                     stream.executor().execute(() -> {
@@ -243,12 +247,18 @@ public final class CircuitRelayServer {
         source.executor().execute(() -> answer(source, sourceReader, Hop.status(Status.CONNECTION_FAILED, null)));
     }
 
-    /** Writes one answer, half-closes, and drains whatever the peer still sends until it closes too. */
-    private static void answer(Stream stream, FirstMessageReader reader, Hop message) {
+    /**
+     * Writes one answer, half-closes, and drains whatever the peer still sends until it closes too (or resets the
+     * stream after the exchange timeout, so that a silent peer does not hold it).
+     */
+    private void answer(Stream stream, FirstMessageReader reader, Hop message) {
         ByteBuf frame = LengthPrefixedFrames.frame(CircuitCodec.encode(message));
         stream.write(frame);
         stream.closeWrite();
         reader.switchTo(stream, DISCARD);
+        var linger = stream.executor().schedule(stream::reset, config.exchangeTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        stream.closeFuture().thenRun(() -> linger.cancel(false));
     }
 
     private Limit limitOrNull() {

@@ -129,7 +129,13 @@ public final class CircuitRelayTransport implements Transport {
                 var timeout = stream.executor().schedule(stream::reset, EXCHANGE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 return reader.message().thenCompose(bytes -> {
                     timeout.cancel(false);
-                    Hop answer = CircuitCodec.decodeHop(bytes);
+                    Hop answer;
+                    try {
+                        answer = CircuitCodec.decodeHop(bytes);
+                    } catch (RelayWireException e) {
+                        stream.reset();
+                        throw e;
+                    }
                     if (answer.type() != HopType.STATUS || answer.status() != Status.OK) {
                         stream.reset();
                         throw P2pException.closed("relay " + relayAddress.peerId().get() + " refused the circuit to "
