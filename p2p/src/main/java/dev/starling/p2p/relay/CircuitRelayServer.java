@@ -75,7 +75,13 @@ public final class CircuitRelayServer {
             @Override
             public void onDisconnected(Connection connection) {
                 PeerId peer = connection.remotePeer();
-                if (host.connection(peer).isEmpty()) owner.execute(() -> server.resources.drop(peer));
+                if (host.connection(peer).isEmpty()) {
+                    try {
+                        owner.execute(() -> server.resources.drop(peer));
+                    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                        // the owner has stopped: nothing left to book-keep
+                    }
+                }
             }
         });
         return server;

@@ -133,6 +133,44 @@ class CircuitRelayTest {
     }
 
     @Test
+    void shouldCloseCircuitAtItsDurationLimit() throws Exception {
+        loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        Host r = host(107, HostBuilder::tcpTransport, false);
+        CircuitRelayServer server = relay(r, RelayConfig.defaults().withLimit(new Limit(1, 0)));
+        r.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(5, TimeUnit.SECONDS);
+        Host a = host(108, HostBuilder::tcpTransport, true);
+        Host b = host(109, HostBuilder::tcpTransport, true);
+        a.listen(listenVia(r)).get(10, TimeUnit.SECONDS);
+        Connection ab = b.dial(circuit(r, a)).get(10, TimeUnit.SECONDS);
+        long t0 = System.nanoTime();
+        ab.closeFuture().get(15, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(500), "closed by the 1 s limit, not at once");
+        poll(() -> server.circuitCount().get() == 0 ? Boolean.TRUE : null);
+    }
+
+    @Test
+    void shouldReserveAgainWhenTheRelayConnectionDrops() throws Exception {
+        loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        Host r = host(110, HostBuilder::tcpTransport, false);
+        CircuitRelayServer server = relay(r, RelayConfig.defaults());
+        r.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(5, TimeUnit.SECONDS);
+        CircuitRelayTransport[] made = new CircuitRelayTransport[1];
+        Host a = new HostBuilder().identity(Keys.ed25519ForTest(111)).eventLoops(loops).tcpTransport()
+                .transport((k, l) -> made[0] = new CircuitRelayTransport(k, l)).service(h -> made[0].attach(h)).build();
+        closeLater.add(a);
+        a.listen(listenVia(r)).get(10, TimeUnit.SECONDS);
+        RelayReservation reservation = made[0].reservation(r.peerId());
+        assertEquals(1, reservation.grantedCount().get());
+        ReservationVoucher voucher = ReservationVoucher.open(reservation.current().voucher());
+        assertEquals(a.peerId(), voucher.peer());
+        r.connection(a.peerId()).orElseThrow().close(); // the relay drops a, and with it the reservation
+        poll(() -> reservation.grantedCount().get() >= 2 ? Boolean.TRUE : null);
+        assertEquals(1, server.reservationCount().get());
+        Host b = host(112, HostBuilder::tcpTransport, true);
+        assertTrue(CircuitRelayServer.isRelayed(b.dial(circuit(r, a)).get(10, TimeUnit.SECONDS)));
+    }
+
+    @Test
     void shouldRefuseCircuitsToPeersWithoutReservation() throws Exception {
         loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         Host r = host(97, HostBuilder::tcpTransport, false);
