@@ -63,7 +63,7 @@ public final class CoordinatorNode implements AutoCloseable {
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(),
                 PeerScoreParams.defaults(Map.of(topic, TopicScoreParams.defaults())), RpcLimits.defaults(),
                 gossipOwner, System::nanoTime);
-        this.view = new RunViewLoop(System::nanoTime, LIVENESS_NANOS);
+        this.view = new RunViewLoop(System::nanoTime, config.livenessNanos());
         view.setRunId(runId);
         gossip.subscribe(topic, message -> view.offer(message.data(),
                 new dev.starling.p2p.core.PeerId(message.from()).toBase58()));

@@ -20,6 +20,7 @@ function el(tag, attrs, text) {
 function chart(svg, series, bars) {
   svg.replaceChildren();
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+  svg.dataset.points = all.length;
   if (all.length === 0) {
     svg.appendChild(el("svg-text", { x: 250, y: 110 }, "no data yet"));
     return;
@@ -62,10 +63,12 @@ function render(s) {
 
   const tbody = $("peers").tBodies[0];
   tbody.replaceChildren(...s.peers.map((p) => {
-    const st = p.status, tr = el("tr", { class: p.banned ? "banned" : p.alive ? "" : "lost", title: st.peerId });
+    const state = p.banned ? "banned" : p.alive ? "alive" : "lost";
+    const tr = el("tr", { class: state, title: p.status.peerId, "data-peer": p.status.peerId, "data-state": state });
+    const st = p.status;
     [shortId(st.peerId), st.device, st.hardware, st.stage, st.round, st.innerStep + "/" + st.innerSteps,
       Math.round(num(st.tokensPerS)), fmt(st.trainLoss, 4), mb(st.bytesSent), mb(st.bytesReceived),
-      st.uptimeS + " s", p.banned ? "banned" : p.alive ? "alive" : "lost",
+      st.uptimeS + " s", state,
       st.stateHash.slice(0, 8)].forEach((v) => tr.appendChild(el("td", {}, String(v))));
     return tr;
   }));
@@ -87,8 +90,9 @@ function render(s) {
   });
   chart($("chart-train"), [...byPeer].map(([id, points]) => ({ name: shortId(id), points })));
   chart($("chart-val"), [{ name: "val", points: s.rounds.map((r) => [r.round, num(r.valLoss)]) }]);
-  chart($("chart-duration"), [{ name: "ms", points: s.rounds.map((r) => [r.round, r.durationMs]) }], true);
-  chart($("chart-bytes"), [{ name: "MB", points: s.rounds.map((r) => [r.round, num(r.bytesSent) / 1e6]) }], true);
+  const recent = s.rounds.slice(-60); // bars stay readable: the last 60 rounds
+  chart($("chart-duration"), [{ name: "ms", points: recent.map((r) => [r.round, r.durationMs]) }], true);
+  chart($("chart-bytes"), [{ name: "MB", points: recent.map((r) => [r.round, num(r.bytesSent) / 1e6]) }], true);
   document.body.dataset.version = s.version;
 }
 
