@@ -1,5 +1,6 @@
 package dev.starling.coordinator.node;
 
+import dev.starling.coordinator.admission.AdmissionGate;
 import dev.starling.coordinator.dashboard.DashboardServer;
 import dev.starling.coordinator.dashboard.RunViewLoop;
 import dev.starling.p2p.core.Host;
@@ -12,10 +13,12 @@ import dev.starling.p2p.pubsub.PeerScoreParams;
 import dev.starling.p2p.pubsub.RpcLimits;
 import dev.starling.p2p.pubsub.TopicScoreParams;
 import dev.starling.protocol.RunProtocols;
+import dev.starling.protocol.admission.AdmissionPolicy;
 import dev.starling.protocol.manifest.ManifestCodec;
 import dev.starling.protocol.manifest.ManifestParser;
 import dev.starling.protocol.manifest.RunManifest;
 import dev.starling.protocol.manifest.SignedManifest;
+import dev.starling.protocol.telemetry.RunEvent;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -49,6 +52,7 @@ public final class CoordinatorNode implements AutoCloseable {
     private final RunManifest manifest;
     private final String runId;
     private final List<Multiaddr> bootstrap;
+    private final AdmissionGate admission;
 
     private CoordinatorNode(CoordinatorConfig config, String toml) throws IOException, InterruptedException {
         this.manifest = ManifestParser.parse(toml);
@@ -69,6 +73,22 @@ public final class CoordinatorNode implements AutoCloseable {
                 new dev.starling.p2p.core.PeerId(message.from()).toBase58()));
         // Subscribed so that it relays group formation until the peers have dialed each other directly.
         gossip.subscribe(RunProtocols.roundTopic(runId), message -> { });
+        String self = host.peerId().toBase58();
+        AdmissionPolicy policy = new AdmissionPolicy(manifest.admission(), runId, self,
+                config.identity().publicKey()::verify);
+        this.admission = AdmissionGate.install(gossip, gossipOwner, policy, runId,
+                List.of(topic, RunProtocols.roundTopic(runId)), null, () -> System.currentTimeMillis() / 1000,
+                new AdmissionGate.Listener() {
+                    @Override
+                    public void admitted(String peerId) {
+                        view.offer(new RunEvent(RunEvent.Kind.JOINED, peerId, "showed a valid join token"), self);
+                    }
+
+                    @Override
+                    public void refused(String peerId, String why) {
+                        view.offer(new RunEvent(RunEvent.Kind.ACCUSED, peerId, "not admitted: " + why), self);
+                    }
+                });
         List<Multiaddr> bound = new ArrayList<>();
         for (Multiaddr address : config.listen()) {
             bound.add(await(host.listen(address), "listen on " + address));
@@ -148,9 +168,19 @@ public final class CoordinatorNode implements AutoCloseable {
         return view;
     }
 
+    /**
+     * The admission gate on this coordinator's gossip (for tests and counters).
+     *
+     * @return the gate
+     */
+    public AdmissionGate admission() {
+        return admission;
+    }
+
     /** Stops the dashboard, gossip, the host and every thread this node started. */
     @Override
     public void close() {
+        admission.close();
         dashboard.close();
         view.close();
         gossip.close();

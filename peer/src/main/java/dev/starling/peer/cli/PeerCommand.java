@@ -39,6 +39,10 @@ public final class PeerCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ResourceOptions resources = new ResourceOptions();
 
+    @Option(names = "--token", description = "join token from the run owner (runs with [admission] policy ="
+            + " \"token\"): the text 'starling token' printed, or @FILE to read it from a file")
+    String token;
+
     @Option(names = "--log", defaultValue = "auto", paramLabel = "auto|live|logfmt", description = "progress on"
             + " stderr: a live line on a terminal, one key=value line per event otherwise (default: ${DEFAULT-VALUE})")
     String log;
@@ -115,7 +119,8 @@ public final class PeerCommand implements Callable<Integer> {
     private int train(PrivateKey identity, List<String> bootstrap, int nThreads, ResourceOptions.Device device,
                       AtomicBoolean stop) throws InterruptedException {
         try (PeerNode node = PeerNode.join(identity, NodeOptions.multiaddrs("--listen", listen),
-                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap))) {
+                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap),
+                JoinTokens.fromFlag(token))) {
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);
             resources.checkFits(dev.starling.peer.node.MemoryEstimate.of(node.manifest(), dataset.vocabSize()));
             PeerConsole console = PeerConsole.create(System.err, log, (long) node.manifest().data().batchSize()
