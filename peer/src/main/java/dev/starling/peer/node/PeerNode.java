@@ -59,6 +59,7 @@ public final class PeerNode implements AutoCloseable {
     private final List<Multiaddr> announce;
     private PeerId runKey;
     private AdmissionGate admission;
+    private BootstrapRedial redial;
 
     private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join,
                      JoinToken token) {
@@ -79,6 +80,7 @@ public final class PeerNode implements AutoCloseable {
             this.telemetryTopic = RunProtocols.telemetryTopic(runId);
             await(gossip.subscribe(telemetryTopic, message -> { }), "subscribe to telemetry");
             this.admission = PeerAdmission.install(this, gossipOwner, token);
+            this.redial = new BootstrapRedial(host, gossipOwner, runKey, join);
         } catch (RuntimeException e) {
             gossip.close();
             closeNetwork();
@@ -315,6 +317,9 @@ public final class PeerNode implements AutoCloseable {
     public void close() {
         if (admission != null) {
             admission.close();
+        }
+        if (redial != null) {
+            redial.close();
         }
         gossip.close();
         closeNetwork();

@@ -11,11 +11,9 @@ import dev.starling.model.data.TokenDataset;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.peer.node.ManifestTraining;
-import dev.starling.peer.node.MeshDiloco;
 import dev.starling.peer.node.PeerNode;
-import dev.starling.peer.node.RoundTelemetry;
+import dev.starling.peer.node.RunningPeer;
 import dev.starling.protocol.telemetry.PeerStatus;
-import dev.starling.tensor.cpu.ParallelFor;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,9 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -76,41 +72,6 @@ class DashboardBrowserTest {
             matchmaking_s = 10
             """;
 
-    /** One training peer on its own thread, stoppable between phases. */
-    private static final class TrainingPeer {
-        final PeerNode node;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-
-        TrainingPeer(PeerNode node, TokenDataset data, int shard) {
-            this.node = node;
-            Thread.ofPlatform().daemon().name("browser-test-peer-" + shard).start(() -> {
-                try (ParallelFor pool = new ParallelFor(1); MeshDiloco diloco = new MeshDiloco(node, data, pool, shard)) {
-                    RoundTelemetry telemetry = new RoundTelemetry(node, 1);
-                    diloco.run(0, stop::get, telemetry::publish);
-                    done.complete(null);
-                } catch (Throwable t) {
-                    done.completeExceptionally(t);
-                }
-            });
-        }
-
-        private boolean closed;
-
-        void kill() throws Exception {
-            stop.set(true);
-            done.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-            close();
-        }
-
-        void close() {
-            if (!closed) {
-                closed = true;
-                node.close();
-            }
-        }
-    }
-
     @Test
     void shouldShowPeersLossCurveLostPeerAndRefuseAdminWithoutToken(@TempDir Path dir) throws Exception {
         assumeTrue(new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
@@ -120,21 +81,21 @@ class DashboardBrowserTest {
         CoordinatorConfig config = new CoordinatorConfig(manifest, Keys.ed25519ForTest(700), LOOPBACK, List.of(),
                 new DashboardConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TOKEN, 8),
                 TimeUnit.SECONDS.toNanos(8));
-        List<TrainingPeer> peers = new ArrayList<>();
+        List<RunningPeer> peers = new ArrayList<>();
         WebDriver browser = null;
         try (CoordinatorNode coordinator = CoordinatorNode.start(config)) {
             TokenDataset data = ManifestTraining.dataset(coordinator.manifest(), null);
             for (int i = 0; i < 3; i++) {
-                peers.add(new TrainingPeer(PeerNode.join(Keys.ed25519ForTest(701 + i), LOOPBACK,
+                peers.add(new RunningPeer(PeerNode.join(Keys.ed25519ForTest(701 + i), LOOPBACK,
                         coordinator.bootstrapAddresses()), data, i));
             }
             browser = startBrowser();
             browser.get("http://127.0.0.1:" + coordinator.dashboardPort() + "/");
             WebDriverWait wait = new WebDriverWait(browser, PATIENCE, Duration.ofMillis(200));
 
-            for (TrainingPeer p : peers) {
-                wait.withMessage("peer " + p.node.peerId() + " never appeared as alive")
-                        .until(b -> "alive".equals(peerState(b, p.node.peerId())));
+            for (RunningPeer p : peers) {
+                wait.withMessage("peer " + p.node().peerId() + " never appeared as alive")
+                        .until(b -> "alive".equals(peerState(b, p.node().peerId())));
             }
             assertTrue(browser.findElement(By.id("run-id")).getText().contains(coordinator.runId().substring(0, 16)));
             assertEquals("live", browser.findElement(By.id("live")).getText());
@@ -150,11 +111,11 @@ class DashboardBrowserTest {
             }
             wait.withMessage("the validation curve never had two points").until(b -> points(b, "chart-val") >= 2);
 
-            TrainingPeer victim = peers.getLast();
-            victim.kill();
+            RunningPeer victim = peers.getLast();
+            victim.close();
             wait.withMessage("the stopped peer was never shown as lost")
-                    .until(b -> "lost".equals(peerState(b, victim.node.peerId())));
-            String tail = victim.node.peerId().substring(victim.node.peerId().length() - 10);
+                    .until(b -> "lost".equals(peerState(b, victim.node().peerId())));
+            String tail = victim.node().peerId().substring(victim.node().peerId().length() - 10);
             wait.withMessage("no 'left' event for the stopped peer").until(b -> Boolean.TRUE.equals(script(b,
                     "return Array.from(document.querySelectorAll('#events li.LEFT'))"
                     + ".some(li => li.textContent.includes(arguments[0]));", tail)));
@@ -162,7 +123,7 @@ class DashboardBrowserTest {
             wait.withMessage("the two remaining peers stopped completing rounds")
                     .until(b -> rounds(b) >= roundsWithTwo);
 
-            String target = peers.getFirst().node.peerId();
+            String target = peers.getFirst().node().peerId();
             browser.findElement(By.id("ban-peer")).sendKeys(target);
             browser.findElement(By.id("ban")).click();
             wait.withMessage("an admin action without the token was not refused")
@@ -173,7 +134,7 @@ class DashboardBrowserTest {
             browser.findElement(By.id("ban")).click();
             wait.withMessage("the owner's ban was not shown").until(b -> "banned".equals(peerState(b, target)));
 
-            showsHostileStringsAsText(browser, wait, peers.get(1).node);
+            showsHostileStringsAsText(browser, wait, peers.get(1).node());
             Path shot = Path.of("target", "dashboard-browser-test.png");
             Files.createDirectories(shot.getParent());
             script(browser, "window.scrollTo(0, 0);");
@@ -182,15 +143,8 @@ class DashboardBrowserTest {
             if (browser != null) {
                 browser.quit();
             }
-            for (TrainingPeer p : peers) {
-                p.stop.set(true);
-            }
-            for (TrainingPeer p : peers) {
-                try {
-                    p.done.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-                } finally {
-                    p.close();
-                }
+            for (RunningPeer p : peers) {
+                p.close();
             }
         }
     }
