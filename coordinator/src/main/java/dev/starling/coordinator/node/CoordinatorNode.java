@@ -69,6 +69,7 @@ public final class CoordinatorNode implements AutoCloseable {
                 gossipOwner, System::nanoTime);
         this.view = new RunViewLoop(System::nanoTime, config.livenessNanos());
         view.setRunId(runId);
+        view.setShape(manifest.model().stages(), manifest.model().layers());
         gossip.subscribe(topic, message -> view.offer(message.data(),
                 new dev.starling.p2p.core.PeerId(message.from()).toBase58()));
         // Subscribed so that it relays group formation until the peers have dialed each other directly.
