@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
                     + " 130/143)",
             "1:internal error (a bug: one line and a stack trace)",
             "2:user error: a bad flag or file, an unreachable --join address, a port in use, a manifest this peer"
-                    + " cannot honour, --device cuda, a run over --max-memory"})
+                    + " cannot honour, not admitted by the run, --device cuda, a run over --max-memory"})
 public final class PeerCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ResourceOptions resources = new ResourceOptions();
