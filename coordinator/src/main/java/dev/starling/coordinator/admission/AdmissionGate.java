@@ -23,8 +23,8 @@ import java.util.function.LongSupplier;
  * gossips its own {@link JoinToken} on the run's admission topic every {@link #REPUBLISH_SECONDS}; receivers check
  * it (run, peer id, expiry, run-key signature) and admit its sender. Until a sender's token has been seen, its
  * messages are ignored (neither delivered nor forwarded, no score penalty). The coordinator's own id is always
- * admitted. Thread: every decision runs on the gossip router's owner executor, which owns the admitted set;
- * {@link #close()} stops the republishing.
+ * admitted, and peers the run owner banned are dropped whatever the policy. Thread: every decision runs on the
+ * gossip router's owner executor, which owns the admitted and banned sets; {@link #close()} stops the republishing.
  */
 public final class AdmissionGate implements AutoCloseable {
     /** How often a node gossips its token so late joiners learn it. */
@@ -55,12 +55,15 @@ public final class AdmissionGate implements AutoCloseable {
     private final Listener listener;
     private final Set<PeerId> admitted = new HashSet<>();
     private final Set<PeerId> refusedOnce = new HashSet<>();
+    private final Set<PeerId> banned = new HashSet<>();
+    private final EventExecutor owner;
     private final ScheduledFuture<?> republish;
     private volatile long rejectedMessages;
 
     private AdmissionGate(GossipSub gossip, EventExecutor owner, AdmissionPolicy policy, String runId,
                           List<String> guardedTopics, byte[] ownToken, LongSupplier epochSeconds, Listener listener) {
         this.policy = policy;
+        this.owner = owner;
         this.epochSeconds = epochSeconds;
         this.listener = listener;
         for (String topic : guardedTopics) {
@@ -104,6 +107,9 @@ public final class AdmissionGate implements AutoCloseable {
             case NEEDS_TOKEN -> admitted.contains(from) ? ValidationResult.ACCEPT
                     : refusedOnce.contains(from) ? ValidationResult.REJECT : ValidationResult.IGNORE;
         };
+        if (banned.contains(from)) {
+            result = ValidationResult.REJECT;
+        }
         if (result != ValidationResult.ACCEPT) {
             rejectedMessages++;
         }
@@ -131,6 +137,25 @@ public final class AdmissionGate implements AutoCloseable {
             listener.admitted(id);
         }
         return ValidationResult.ACCEPT;
+    }
+
+    /**
+     * Drops everything {@code peerId} sends on the guarded topics from now on (the run owner banned it). Any thread.
+     *
+     * @param peerId the banned peer (base58); an id that does not parse is ignored
+     */
+    public void ban(String peerId) {
+        PeerId id;
+        try {
+            id = PeerId.fromString(peerId);
+        } catch (RuntimeException e) {
+            return;
+        }
+        owner.execute(() -> {
+            if (banned.size() < MAX_ADMITTED) {
+                banned.add(id);
+            }
+        });
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.starling.coordinator.node;
 
 import dev.starling.coordinator.admission.AdmissionGate;
+import dev.starling.coordinator.dashboard.AdminActions;
 import dev.starling.coordinator.dashboard.DashboardServer;
 import dev.starling.coordinator.dashboard.RunViewLoop;
 import dev.starling.p2p.core.Host;
@@ -19,6 +20,7 @@ import dev.starling.protocol.manifest.ManifestParser;
 import dev.starling.protocol.manifest.RunManifest;
 import dev.starling.protocol.manifest.SignedManifest;
 import dev.starling.protocol.telemetry.RunEvent;
+import dev.starling.protocol.telemetry.TelemetryCodec;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -97,7 +99,20 @@ public final class CoordinatorNode implements AutoCloseable {
         List<Multiaddr> advertised = config.announce().isEmpty() ? bound : config.announce();
         this.bootstrap = advertised.stream()
                 .map(a -> Multiaddr.fromString(a + "/p2p/" + host.peerId().toBase58())).toList();
-        this.dashboard = new DashboardServer(view.view(), view, config.dashboard());
+        this.dashboard = new DashboardServer(view.view(), new AdminActions() {
+            @Override
+            public void ban(String peerId, String reason) {
+                // The view stops showing it; the gossiped event makes every peer drop it from groups too.
+                view.ban(peerId, reason);
+                admission.ban(peerId);
+                gossip.publish(topic, TelemetryCodec.encode(new RunEvent(RunEvent.Kind.BANNED, peerId, reason)));
+            }
+
+            @Override
+            public void endRun() {
+                view.endRun();
+            }
+        }, config.dashboard());
     }
 
     /**

@@ -34,8 +34,12 @@ import picocli.CommandLine.Option;
                     + " 130/143)",
             "1:internal error (a bug: one line and a stack trace)",
             "2:user error: a bad flag or file, an unreachable --join address, a port in use, a manifest this peer"
-                    + " cannot honour, not admitted by the run, --device cuda, a run over --max-memory"})
+                    + " cannot honour, not admitted by the run, --device cuda, a run over --max-memory",
+            "3:banned by the run owner (the coordinator gossiped the ban)"})
 public final class PeerCommand implements Callable<Integer> {
+    /** Exit code when the run owner banned this peer. */
+    static final int EXIT_BANNED = 3;
+
     @picocli.CommandLine.Mixin
     ResourceOptions resources = new ResourceOptions();
 
@@ -129,14 +133,23 @@ public final class PeerCommand implements Callable<Integer> {
             RoundTelemetry telemetry = new RoundTelemetry(node, nThreads);
             AtomicReference<MeshDiloco.RoundOutcome> last = new AtomicReference<>();
             int shard = node.peerId().hashCode() & 0x7fffffff;
+            RunOwnerEvents owner = new RunOwnerEvents(node, console, stop);
             try (ParallelFor pool = new ParallelFor(nThreads);
                  MeshDiloco diloco = new MeshDiloco(node, dataset, pool, shard)) {
-                diloco.onInnerStep((step, of, loss) -> console.innerStep(step, of, loss, System.nanoTime()));
+                diloco.onInnerStep((step, of, loss) -> {
+                    owner.drain();
+                    console.innerStep(step, of, loss, System.nanoTime());
+                });
                 diloco.run(rounds, stop::get, outcome -> {
                     last.set(outcome);
                     telemetry.publish(outcome);
                     console.roundDone(outcome, System.nanoTime());
+                    owner.drain();
                 });
+            }
+            if (owner.bannedSelf()) {
+                console.leaving("banned by the run owner");
+                return EXIT_BANNED;
             }
             console.leaving(stop.get() ? "asked to stop" : "done " + rounds + " rounds");
             Map<String, Object> result = new LinkedHashMap<>();

@@ -20,6 +20,7 @@ import dev.starling.protocol.manifest.ManifestException;
 import dev.starling.protocol.manifest.ManifestParser;
 import dev.starling.protocol.manifest.RunManifest;
 import dev.starling.protocol.manifest.SignedManifest;
+import dev.starling.protocol.telemetry.RunEvent;
 import dev.starling.protocol.telemetry.TelemetryCodec;
 import dev.starling.protocol.telemetry.TelemetryMessage;
 import io.netty.channel.EventLoopGroup;
@@ -60,6 +61,7 @@ public final class PeerNode implements AutoCloseable {
     private PeerId runKey;
     private AdmissionGate admission;
     private BootstrapRedial redial;
+    private volatile java.util.function.Consumer<RunEvent> runEvents = event -> { };
 
     private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join,
                      JoinToken token) {
@@ -78,7 +80,7 @@ public final class PeerNode implements AutoCloseable {
             this.manifest = ManifestParser.parse(signed.toml());
             this.runId = ManifestCodec.runId(manifest);
             this.telemetryTopic = RunProtocols.telemetryTopic(runId);
-            await(gossip.subscribe(telemetryTopic, message -> { }), "subscribe to telemetry");
+            await(gossip.subscribe(telemetryTopic, this::fromRunKey), "subscribe to telemetry");
             this.admission = PeerAdmission.install(this, gossipOwner, token);
             this.redial = new BootstrapRedial(host, gossipOwner, runKey, join);
         } catch (RuntimeException e) {
@@ -223,6 +225,32 @@ public final class PeerNode implements AutoCloseable {
      */
     public String peerId() {
         return host.peerId().toBase58();
+    }
+
+    private void fromRunKey(dev.starling.p2p.pubsub.PubsubMessage message) {
+        if (runKey == null || !runKey.equals(new PeerId(message.from()))) {
+            return; // only the run owner's node speaks for the run; peers' own telemetry is for the dashboard
+        }
+        try {
+            if (TelemetryCodec.decode(message.data()) instanceof RunEvent event) {
+                if (event.kind() == RunEvent.Kind.BANNED && admission != null) {
+                    admission.ban(event.peerId());
+                }
+                runEvents.accept(event);
+            }
+        } catch (dev.starling.protocol.telemetry.BadTelemetryException e) {
+            // a malformed message from the coordinator is dropped like any other
+        }
+    }
+
+    /**
+     * Hears the run owner's events (bans), on the gossip thread; banned peers are already dropped from this node's
+     * groups when it is called.
+     *
+     * @param listener must be quick and must not throw
+     */
+    public void onRunEvent(java.util.function.Consumer<RunEvent> listener) {
+        this.runEvents = listener;
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.starling.peer.node.ManifestTraining;
 import dev.starling.peer.node.PeerNode;
 import dev.starling.peer.node.RunningPeer;
 import dev.starling.protocol.telemetry.PeerStatus;
+import dev.starling.protocol.telemetry.RunEvent;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -127,6 +128,8 @@ class DashboardBrowserTest {
                     + ".some(li => li.textContent.includes(arguments[0]));", tail)));
 
             String target = peers.getFirst().node().peerId();
+            java.util.concurrent.CompletableFuture<RunEvent> heard = new java.util.concurrent.CompletableFuture<>();
+            peers.get(1).node().onRunEvent(heard::complete);
             browser.findElement(By.id("ban-peer")).sendKeys(target);
             browser.findElement(By.id("ban")).click();
             wait.withMessage("an admin action without the token was not refused")
@@ -136,6 +139,9 @@ class DashboardBrowserTest {
             browser.findElement(By.id("token")).sendKeys(TOKEN);
             browser.findElement(By.id("ban")).click();
             wait.withMessage("the owner's ban was not shown").until(b -> "banned".equals(peerState(b, target)));
+            RunEvent ban = heard.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(RunEvent.Kind.BANNED, ban.kind(), "the other peers hear the ban over gossip");
+            assertEquals(target, ban.peerId());
             wait.withMessage("the ban is not in the rejected and accused list").until(b -> Boolean.TRUE.equals(script(b,
                     "return Array.from(document.querySelectorAll('#accused li.BANNED'))"
                     + ".some(li => li.textContent.includes(arguments[0]));", target.substring(target.length() - 10))));
