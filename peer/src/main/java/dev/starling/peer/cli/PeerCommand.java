@@ -28,8 +28,30 @@ import picocli.CommandLine.Option;
  * or on SIGINT/SIGTERM, which finish the current phase first).
  */
 @Command(name = "peer", mixinStandardHelpOptions = true,
-        description = "Join a run and train it with the other peers (DiLoCo rounds over the mesh).")
+        description = "Join a run and train it with the other peers (DiLoCo rounds over the mesh).",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:left after --rounds, or after SIGINT/SIGTERM finished the current phase (the shell then sees"
+                    + " 130/143)",
+            "1:internal error (a bug: one line and a stack trace)",
+            "2:user error: a bad flag or file, an unreachable --join address, a port in use, a manifest this peer"
+                    + " cannot honour, not admitted by the run, --device cuda, a run over --max-memory",
+            "3:banned by the run owner (the coordinator gossiped the ban)"})
 public final class PeerCommand implements Callable<Integer> {
+    /** Exit code when the run owner banned this peer. */
+    static final int EXIT_BANNED = 3;
+
+    @picocli.CommandLine.Mixin
+    ResourceOptions resources = new ResourceOptions();
+
+    @Option(names = "--token", description = "join token from the run owner (runs with [admission] policy ="
+            + " \"token\"): the text 'starling token' printed, or @FILE to read it from a file")
+    String token;
+
+    @Option(names = "--log", defaultValue = "auto", paramLabel = "auto|live|logfmt", description = "progress on"
+            + " stderr: a live line on a terminal, one key=value line per event otherwise (default: ${DEFAULT-VALUE})")
+    String log;
+
     @Option(names = "--join", description = "bootstrap multiaddr with /p2p/<id>, repeatable")
     List<String> join = new java.util.ArrayList<>();
 
@@ -68,6 +90,11 @@ public final class PeerCommand implements Callable<Integer> {
         if (nThreads < 1 || rounds < 0) {
             throw new UserError("--threads must be at least 1 and --rounds at least 0");
         }
+        if (!List.of("auto", "live", "logfmt").contains(log)) {
+            throw new UserError("--log " + log + " is not auto, live or logfmt");
+        }
+        ResourceOptions.Device device = resources.device();
+        resources.maxMemoryBytes();
         List<String> bootstrap = new java.util.ArrayList<>(join);
         if (joinFile != null) {
             try {
@@ -82,32 +109,56 @@ public final class PeerCommand implements Callable<Integer> {
         }
         PrivateKey identity = KeyFile.loadOrCreate(key);
         AtomicBoolean stop = new AtomicBoolean();
-        Thread main = Thread.currentThread();
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.set(true);
             try {
-                main.join(TimeUnit.SECONDS.toMillis(30));
+                finished.await(30, TimeUnit.SECONDS); // not main.join: main then blocks in System.exit
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "peer-shutdown"));
+        try {
+            return train(identity, bootstrap, nThreads, device, stop);
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private int train(PrivateKey identity, List<String> bootstrap, int nThreads, ResourceOptions.Device device,
+                      AtomicBoolean stop) throws InterruptedException {
         List<Multiaddr> listenOn = new java.util.ArrayList<>(NodeOptions.multiaddrs("--listen", listen));
         listenOn.addAll(NodeOptions.relayListenAddresses(relay));
         try (PeerNode node = PeerNode.join(identity, listenOn,
-                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap))) {
-            System.err.println("peer " + node.peerId() + " joined run " + node.runId().substring(0, 16));
+                NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap),
+                JoinTokens.fromFlag(token))) {
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);
+            resources.checkFits(dev.starling.peer.node.MemoryEstimate.of(node.manifest(), dataset.vocabSize()));
+            PeerConsole console = PeerConsole.create(System.err, log, (long) node.manifest().data().batchSize()
+                    * node.manifest().model().blockSize(), System.nanoTime());
+            console.joined(node.peerId(), node.runId(), device.name(), device.reason());
             RoundTelemetry telemetry = new RoundTelemetry(node, nThreads);
             AtomicReference<MeshDiloco.RoundOutcome> last = new AtomicReference<>();
             int shard = node.peerId().hashCode() & 0x7fffffff;
+            RunOwnerEvents owner = new RunOwnerEvents(node, console, stop);
             try (ParallelFor pool = new ParallelFor(nThreads);
                  MeshDiloco diloco = new MeshDiloco(node, dataset, pool, shard)) {
+                diloco.onInnerStep((step, of, loss) -> {
+                    owner.drain();
+                    console.innerStep(step, of, loss, System.nanoTime());
+                });
                 diloco.run(rounds, stop::get, outcome -> {
                     last.set(outcome);
                     telemetry.publish(outcome);
-                    System.err.println(telemetry.line(outcome));
+                    console.roundDone(outcome, System.nanoTime());
+                    owner.drain();
                 });
             }
+            if (owner.bannedSelf()) {
+                console.leaving("banned by the run owner");
+                return EXIT_BANNED;
+            }
+            console.leaving(stop.get() ? "asked to stop" : "done " + rounds + " rounds");
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("peer_id", node.peerId());
             result.put("run_id", node.runId());
