@@ -40,7 +40,7 @@ public sealed interface AuditMessage {
      * aggregate; as reducer of its own part, which contributions it used.
      *
      * @param member      sender
-     * @param projections one per part ({@code null} where the sender did not contribute)
+     * @param projections one per part ({@code null} where the sender did not contribute), float32 values
      * @param used        for the sender's own part, whether each member's contribution went into the aggregate
      */
     record Projections(int member, ClipProjection[] projections, boolean[] used) implements AuditMessage {
@@ -48,7 +48,7 @@ public sealed interface AuditMessage {
         public long wireBytes() {
             long bytes = 8 + (used.length + 7) / 8;
             for (ClipProjection p : projections) {
-                bytes += p == null ? 1 : 8L * (p.projections().length + 1);
+                bytes += p == null ? 1 : 4L * (p.projections().length + 1); // float32 on the wire
             }
             return bytes;
         }
@@ -79,6 +79,22 @@ public sealed interface AuditMessage {
         @Override
         public long wireBytes() {
             return 16 + 4L * values.length + 32L * partHashes.length;
+        }
+    }
+
+    /**
+     * The accused reducer's account of what it received: the hash of each contribution it reduced its part from
+     * ({@code null} for a member it did not use). A reveal that disagrees with it is disputed, not judged: without
+     * signed contributions nobody can tell which of the two lies.
+     *
+     * @param member the reducer
+     * @param part   its part
+     * @param hashes one per roster member
+     */
+    record Receipts(int member, int part, byte[][] hashes) implements AuditMessage {
+        @Override
+        public long wireBytes() {
+            return 16 + 32L * hashes.length;
         }
     }
 }

@@ -61,12 +61,12 @@ public final class LocalAudit {
      * @param members  the round's members (for the contributions they sent)
      * @param results  their results (a member without one takes no part)
      * @param tamper   sees each outgoing message; returns it, a replacement, or {@code null} to drop it
-     * @param extra    accusations to inject after the honest ones (e.g. false accusations)
+     * @param extra    messages to inject after the honest accusations (false accusations, a reveal nobody asked for)
      * @return the outcomes and bytes
      */
     public static Report run(final Settings settings, final ButterflyMember[] members,
                              final ButterflyResult[] results, final UnaryOperator<AuditMessage> tamper,
-                             final List<AuditMessage.Accusation> extra) {
+                             final List<? extends AuditMessage> extra) {
         int n = members.length;
         ReducerAudit[] audits = new ReducerAudit[n];
         long[] bytes = new long[n];
@@ -85,10 +85,11 @@ public final class LocalAudit {
         deliver(audits, wire, tamper, bytes);
         for (int m = 0; m < n; m++) {
             if (audits[m] != null) {
-                boolean[] used = new boolean[n];
-                java.util.Arrays.fill(used, true);
-                results[m].missingContributors().forEach(i -> used[i] = false);
-                wire.add(audits[m].project(results[m].aggregate(), used));
+                float[][] reducedFrom = new float[n][];
+                for (int i = 0; i < n; i++) {
+                    reducedFrom[i] = members[m].reducedContribution(i);
+                }
+                wire.add(audits[m].project(results[m].aggregate(), reducedFrom));
             }
         }
         deliver(audits, wire, tamper, bytes);
@@ -130,6 +131,7 @@ public final class LocalAudit {
                     case AuditMessage.Projections p -> audits[to].onProjections(p);
                     case AuditMessage.Accusation a -> audits[to].onAccusation(a);
                     case AuditMessage.Reveal r -> audits[to].onReveal(r);
+                    case AuditMessage.Receipts r -> audits[to].onReceipts(r);
                 }
             }
         }

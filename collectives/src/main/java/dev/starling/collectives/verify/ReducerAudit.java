@@ -22,19 +22,22 @@ import java.util.TreeSet;
  *   commit(sent parts)        with the contributions: SHA-256 of each part, before any aggregate exists
  *   project(aggregate, used)  after the all-gather: projections of clip_τ(x − v) on directions seeded by the aggregate
  *   accusations()             parts whose published projections do not sum to zero (anyone can see it)
- *   reveals()                 for an accused part that does fail: this member's contribution to it
+ *   reveals()                 for an accused part that does fail: this member's contribution to it, and as its
+ *                             reducer the hashes of the contributions it reduced (receipts)
  *   conclude()                verdicts, bans, re-reduced parts
  * </pre>
  *
  * <p>Nobody is banned on anyone's word. A reducer is banned only when every contribution it used was revealed,
- * each matches its sender's commitment, and with those values the fixed-point check still fails: every member
- * reproduces that from the same data. A member is banned when its revealed contribution does not match its own
- * commitment, or its published projections disagree with it, or it withholds its contribution to a part whose
- * public check failed (the broadcast is consistent, so every honest member sees that failure and reveals). An
- * accusation of a part whose public check passes
- * marks the accuser (a strike, not a ban). A part whose check failed is re-reduced from the revealed contributions
- * by every member itself, so no second reducer has to be trusted; when a contribution is missing or forged the part
- * is re-reduced without it and the reducer is not judged that round. Owner: one thread per round.
+ * each matches its sender's commitment and the reducer's own receipt, and with those values the fixed-point check
+ * still fails: every member reproduces that from the same data. A reveal the receipt disagrees with is a dispute
+ * nobody can settle without signed contributions: that value is left out and neither side is banned. A member is
+ * banned when its revealed contribution does not match its own commitment, or its published projections disagree
+ * with it, or it withholds its contribution to a part whose public check failed (the broadcast is consistent, so
+ * every honest member sees that failure and reveals); an accused reducer that withholds its receipts is banned too.
+ * An accusation of a part whose public check passes marks the accuser (a strike, not a ban). A part whose check
+ * failed is re-reduced from the revealed contributions by every member itself, so no second reducer has to be
+ * trusted; when a contribution is missing, forged or disputed the part is re-reduced without it and the reducer is
+ * not judged that round. Owner: one thread per round.
  */
 public final class ReducerAudit {
     private final int n;
@@ -51,6 +54,8 @@ public final class ReducerAudit {
     private final ClipProjection[][] published;
     private final boolean[][] used;
     private final float[][][] revealed;
+    private final byte[][][] receipts;
+    private float[][] reducedFrom;
     /** Marks a reveal that did not match its sender's commitment. */
     private static final float[] FORGED = new float[0];
 
@@ -66,9 +71,10 @@ public final class ReducerAudit {
      * @param falseAccusers members that accused a part whose check passes
      * @param reReduced     parts re-reduced from revealed contributions
      * @param unrevealed    members that did not reveal a contribution they were asked for
+     * @param disputed      members whose reveal the accused reducer's receipts disagree with (neither is banned)
      */
     public record Outcome(float[] aggregate, Map<Integer, String> banned, List<Integer> falseAccusers,
-                          List<Integer> reReduced, List<Integer> unrevealed) {
+                          List<Integer> reReduced, List<Integer> unrevealed, List<Integer> disputed) {
     }
 
     /**
@@ -103,6 +109,7 @@ public final class ReducerAudit {
         this.published = new ClipProjection[n][];
         this.used = new boolean[n][];
         this.revealed = new float[n][n][];
+        this.receipts = new byte[n][][];
     }
 
     /**
@@ -140,21 +147,36 @@ public final class ReducerAudit {
      * This member's projections of every part, after the all-gather.
      *
      * @param roundAggregate the full aggregate this member received; copied
-     * @param usedInOwnPart  as reducer, whether each member's contribution went into this member's part
+     * @param reducedFromBy  as reducer, the contribution of each member it reduced its part from ({@code null} where
+     *                       unused), kept to vouch for them if the part is accused
      * @return the message to send to every member
      */
-    public AuditMessage.Projections project(final float[] roundAggregate, final boolean[] usedInOwnPart) {
-        if (ownSent == null || roundAggregate.length != vectorLength || usedInOwnPart.length != n) {
+    public AuditMessage.Projections project(final float[] roundAggregate, final float[][] reducedFromBy) {
+        if (ownSent == null || roundAggregate.length != vectorLength || reducedFromBy.length != n) {
             throw CollectivesException.internal("project() before commit() or with wrong lengths");
+        }
+        reducedFrom = reducedFromBy.clone();
+        boolean[] usedInOwnPart = new boolean[n];
+        for (int m = 0; m < n; m++) {
+            usedInOwnPart[m] = reducedFrom[m] != null;
         }
         aggregate = roundAggregate.clone();
         ClipProjection[] mine = new ClipProjection[n];
         for (int p = 0; p < n; p++) {
-            mine[p] = verifier.project(ownSent[p], part(aggregate, p), length(p), seed(p));
+            mine[p] = toWire(verifier.project(ownSent[p], part(aggregate, p), length(p), seed(p)));
         }
         AuditMessage.Projections msg = new AuditMessage.Projections(self, mine, usedInOwnPart.clone());
         onProjections(msg);
         return msg;
+    }
+
+    /** Rounds a projection to what travels on the wire: float32 values. */
+    private static ClipProjection toWire(final ClipProjection p) {
+        double[] s = new double[p.projections().length];
+        for (int k = 0; k < s.length; k++) {
+            s[k] = (float) p.projections()[k];
+        }
+        return new ClipProjection(s, (float) p.distance());
     }
 
     /**
@@ -204,16 +226,41 @@ public final class ReducerAudit {
      *
      * @return the reveals to send to every member
      */
-    public List<AuditMessage.Reveal> reveals() {
-        List<AuditMessage.Reveal> out = new ArrayList<>();
+    public List<AuditMessage> reveals() {
+        List<AuditMessage> out = new ArrayList<>();
         for (int p : accusers.keySet()) {
-            if (publicCheckFails(p) && contributors(p).contains(self)) {
+            if (!publicCheckFails(p)) {
+                continue;
+            }
+            if (p == self) {
+                byte[][] hashes = new byte[n][];
+                for (int m = 0; m < n; m++) {
+                    hashes[m] = reducedFrom[m] == null ? null : hash(p, reducedFrom[m]);
+                }
+                AuditMessage.Receipts receipt = new AuditMessage.Receipts(self, p, hashes);
+                onReceipts(receipt);
+                out.add(receipt);
+            }
+            if (contributors(p).contains(self)) {
                 AuditMessage.Reveal r = new AuditMessage.Reveal(self, p, ownSent[p].clone(), ownHashes);
                 onReveal(r);
                 out.add(r);
             }
         }
         return out;
+    }
+
+    /**
+     * Takes an accused reducer's receipts (only from that reducer, for its own part; first only).
+     *
+     * @param r the message
+     */
+    public void onReceipts(final AuditMessage.Receipts r) {
+        if (known(r.member()) && r.part() == r.member() && receipts[r.part()] == null && r.hashes() != null
+            && r.hashes().length == n
+            && Arrays.stream(r.hashes()).allMatch(h -> h == null || h.length == 32)) {
+            receipts[r.part()] = r.hashes().clone();
+        }
     }
 
     /**
@@ -256,6 +303,7 @@ public final class ReducerAudit {
         Map<Integer, String> banned = new LinkedHashMap<>();
         TreeSet<Integer> falseAccusers = new TreeSet<>();
         TreeSet<Integer> unrevealed = new TreeSet<>();
+        TreeSet<Integer> disputes = new TreeSet<>();
         List<Integer> reReduced = new ArrayList<>();
         for (Map.Entry<Integer, TreeSet<Integer>> e : accusers.entrySet()) {
             int p = e.getKey();
@@ -265,6 +313,10 @@ public final class ReducerAudit {
             }
             List<Integer> members = contributors(p);
             List<Integer> valid = new ArrayList<>();
+            if (receipts[p] == null) {
+                banned.putIfAbsent(p, "withheld its receipts for part " + p + ", whose check failed");
+            }
+            boolean disputed = false;
             for (int m : members) {
                 float[] x = revealed[p][m];
                 if (x == null) {
@@ -272,6 +324,10 @@ public final class ReducerAudit {
                     banned.putIfAbsent(m, "withheld its contribution to part " + p + ", whose check failed");
                 } else if (x == FORGED) {
                     banned.putIfAbsent(m, "revealed a contribution to part " + p + " that is not the one it committed");
+                } else if (receipts[p] != null && (receipts[p][m] == null
+                    || !MessageDigest.isEqual(receipts[p][m], hash(p, x)))) {
+                    disputed = true; // the reducer and the member disagree on what was sent: left out, nobody judged
+                    disputes.add(m);
                 } else {
                     valid.add(m);
                 }
@@ -279,13 +335,14 @@ public final class ReducerAudit {
             if (valid.isEmpty()) {
                 continue;
             }
-            if (valid.size() == members.size()) {
+            if (!disputed && receipts[p] != null && valid.size() == members.size()) {
                 judge(p, valid, banned);
             }
             reReduce(p, valid, corrected);
             reReduced.add(p);
         }
-        return new Outcome(corrected, banned, List.copyOf(falseAccusers), reReduced, List.copyOf(unrevealed));
+        return new Outcome(corrected, banned, List.copyOf(falseAccusers), reReduced, List.copyOf(unrevealed),
+            List.copyOf(disputes));
     }
 
     /** With every contribution revealed and committed, decides whether the reducer or some members lied. */
@@ -359,7 +416,7 @@ public final class ReducerAudit {
         return SharedSeed.forPart(runIdHash, round, p, aggregate, split.offset(p, n, vectorLength), length(p));
     }
 
-    private static byte[] root(final byte[][] hashes) {
+    static byte[] root(final byte[][] hashes) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (byte[] h : hashes) {
@@ -372,6 +429,11 @@ public final class ReducerAudit {
     }
 
     private byte[] hash(final int p, final float[] values) {
+        return partHash(runIdHash, round, p, values);
+    }
+
+    /** SHA-256 of a part's values, bound to the run, round and part. */
+    static byte[] partHash(final long runIdHash, final long round, final int p, final float[] values) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             ByteBuffer b = ByteBuffer.allocate(20 + 4 * values.length).order(ByteOrder.LITTLE_ENDIAN);

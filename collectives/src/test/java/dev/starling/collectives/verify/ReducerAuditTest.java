@@ -49,8 +49,8 @@ class ReducerAuditTest {
             assertTrue(o.reReduced().isEmpty());
             assertArrayEquals(r.results()[0].aggregate(), o.aggregate());
         }
-        // Commitments (40 B) and projections (8 + 1 + 8 parts x 5 doubles) to 7 others from each of 8 members.
-        assertEquals(8L * 7 * (40 + 9 + 8 * 40), report.totalBytes());
+        // Commitments (40 B) and projections (8 + 1 + 8 parts x 5 floats) to 7 others from each of 8 members.
+        assertEquals(8L * 7 * (40 + 9 + 8 * 20), report.totalBytes());
     }
 
     @Test
@@ -121,6 +121,48 @@ class ReducerAuditTest {
         assertEquals(List.of(4), List.copyOf(o.banned().keySet()), o.banned().toString());
         assertNotNull(o.banned().get(4));
         assertEquals(List.of(2), o.reReduced());
+    }
+
+    @Test
+    void shouldNotBanAnHonestReducerFramedByAMemberThatCommitsToAnotherContribution() {
+        Round r = butterfly(-1);
+        // Member 4 claims it sent other values to reducer 1: it commits to them, publishes projections that make
+        // part 1 fail, and reveals them. Only reducer 1's receipt shows the dispute.
+        float[][] claimed = new float[N][];
+        byte[][] hashes = new byte[N][];
+        for (int p = 0; p < N; p++) {
+            claimed[p] = r.members()[4].sentPart(p);
+            if (p == 1) {
+                claimed[p][0] += 0.5f;
+            }
+            hashes[p] = ReducerAudit.partHash(42, 3, p, claimed[p]);
+        }
+        UnaryOperator<AuditMessage> framer = msg -> {
+            if (msg.member() != 4) {
+                return msg;
+            }
+            return switch (msg) {
+                case AuditMessage.Commitment c -> new AuditMessage.Commitment(4, ReducerAudit.root(hashes));
+                case AuditMessage.Projections p -> {
+                    ClipProjection[] forged = p.projections().clone();
+                    forged[1] = new ClipProjection(new double[] {3, 3, 3, 3}, forged[1].distance());
+                    yield new AuditMessage.Projections(4, forged, p.used());
+                }
+                default -> msg;
+            };
+        };
+        // Its own audit sees no failure, so member 4 reveals its claim unasked.
+        LocalAudit.Report report = LocalAudit.run(SETTINGS, r.members(), r.results(), framer,
+            List.of(new AuditMessage.Reveal(4, 1, claimed[1], hashes)));
+        for (int m = 0; m < N; m++) {
+            if (m == 4) {
+                continue;
+            }
+            ReducerAudit.Outcome o = report.outcomes()[m];
+            assertTrue(o.banned().isEmpty(), o.banned().toString());
+            assertEquals(List.of(4), o.disputed());
+            assertEquals(List.of(1), o.reReduced());
+        }
     }
 
     /** One butterfly round; {@code liar} (or -1) reduces with a slightly shifted CenteredClip. */

@@ -1,0 +1,59 @@
+package dev.starling.training.byzantine;
+
+import dev.starling.collectives.aggregate.Aggregator;
+import dev.starling.collectives.aggregate.CenteredClip;
+import dev.starling.collectives.aggregate.CoordinateMedian;
+import dev.starling.collectives.aggregate.Mean;
+import dev.starling.collectives.aggregate.TrimmedMean;
+
+/** The aggregation rules the experiment compares; only CenteredClip is paired with reducer verification. */
+public enum Defence {
+    /** Plain mean: the non-robust baseline. */
+    MEAN("mean"),
+    /** Coordinate-wise median. */
+    MEDIAN("median"),
+    /** Coordinate-wise trimmed mean, trimming as many values at each end as attackers are tolerated. */
+    TRIMMED_MEAN("trimmed-mean"),
+    /** CenteredClip, with every reducer verified (projections, accusations, reveals, bans). */
+    CENTERED_CLIP_VERIFIED("centered-clip+verify");
+
+    private final String label;
+
+    Defence(final String label) {
+        this.label = label;
+    }
+
+    /**
+     * The name in files and tables.
+     *
+     * @return e.g. {@code trimmed-mean}
+     */
+    public String label() {
+        return label;
+    }
+
+    /**
+     * Whether reducers are verified.
+     *
+     * @return true for CenteredClip
+     */
+    public boolean verified() {
+        return this == CENTERED_CLIP_VERIFIED;
+    }
+
+    /**
+     * The rule each reducer runs.
+     *
+     * @param settings the experiment's settings (iterations, the tolerated attackers)
+     * @param tau      this round's τ (CenteredClip only)
+     * @return the aggregator
+     */
+    public Aggregator aggregator(final ByzantineSettings settings, final double tau) {
+        return switch (this) {
+            case MEAN -> new Mean();
+            case MEDIAN -> new CoordinateMedian();
+            case TRIMMED_MEAN -> new TrimmedMean(settings.tolerated());
+            case CENTERED_CLIP_VERIFIED -> new CenteredClip(tau, settings.clipIterations(), 0);
+        };
+    }
+}
