@@ -56,6 +56,13 @@ public final class ReducerAudit {
     private final float[][][] revealed;
     private final byte[][][] receipts;
     private float[][] reducedFrom;
+    /**
+     * A reducer is banned only when the recomputed residual exceeds the check's bound this many times: a part just
+     * over the bound (a CenteredClip stopped a little early, rounding) is re-reduced but costs nobody a ban, while a
+     * reducer that moved its aggregate breaks the bound by orders of magnitude.
+     */
+    static final double BAN_MARGIN = 10.0;
+
     /** Marks a reveal that did not match its sender's commitment. */
     private static final float[] FORGED = new float[0];
 
@@ -356,7 +363,7 @@ public final class ReducerAudit {
         }
         Verdict v = verifier.adjudicate(p, ids, pub, xs, part(aggregate, p), length(p), null, seed(p),
             memberEpsilon);
-        if (v instanceof Verdict.ReducerAccused r) {
+        if (v instanceof Verdict.ReducerAccused r && r.residual() > BAN_MARGIN * r.bound()) {
             banned.putIfAbsent(p, "reduced part " + p + " to a point that is not CenteredClip's (residual "
                 + r.residual() + " > " + r.bound() + ")");
         } else if (v instanceof Verdict.MembersAccused m) {

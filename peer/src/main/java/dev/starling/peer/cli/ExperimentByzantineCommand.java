@@ -46,7 +46,7 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
             + " (default: all)")
     private List<String> aggregators;
     @Option(names = "--h", description = "inner steps per round (default 50; quick 8)") private Integer h;
-    @Option(names = "--rounds", description = "outer rounds (default 20; quick 10)") private Integer rounds;
+    @Option(names = "--rounds", description = "outer rounds (default 20; quick 8)") private Integer rounds;
     @Option(names = "--tau", defaultValue = "0.15", description = "CenteredClip's tau per part in round 1"
             + " (default: ${DEFAULT-VALUE})")
     private double tau;
@@ -67,7 +67,7 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int hSteps = h != null ? h : quick ? 8 : 50;
-        int nRounds = rounds != null ? rounds : quick ? 10 : 20;
+        int nRounds = rounds != null ? rounds : quick ? 8 : 20;
         int batches = evalBatches != null ? evalBatches : quick ? 8 : 50;
         double clipTau = tau;
         List<PeerAttack> attackList = new ArrayList<>();
@@ -101,7 +101,7 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
                 Math.min(100, steps / 10), steps), 1f, 0, 1, 1, seed, BatchSampler.Order.RANDOM);
         ByzantineSettings settings;
         try {
-            settings = new ByzantineSettings(train, peers, hSteps, nRounds, maxF, clipTau, tauScale, 100, 2, batches,
+            settings = new ByzantineSettings(train, peers, hSteps, nRounds, maxF, clipTau, tauScale, 5000, 2, batches,
                     4.0, 10.0, 2.0, 0.01f, new OuterNesterovConfig(outerLr, outerMomentum));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);

@@ -14,7 +14,7 @@ import dev.starling.training.TrainConfig;
  * @param tau            CenteredClip's τ (L2, per part) in the first round
  * @param tauScale       later rounds: τ = tauScale × the RMS per-part norm of the previous round's aggregate, so the
  *                       clipping radius follows the updates as they shrink (that aggregate is public and verified)
- * @param clipIterations CenteredClip iterations (run in full, so the fixed point is tight)
+ * @param clipIterations CenteredClip's iteration cap (it stops earlier once converged to 1e-6 τ)
  * @param projections    K random directions per part in the verification
  * @param evalBatches    validation batches per evaluation
  * @param signFlipScale  λ of sign flip

@@ -17,6 +17,9 @@ public enum Defence {
     /** CenteredClip, with every reducer verified (projections, accusations, reveals, bans). */
     CENTERED_CLIP_VERIFIED("centered-clip+verify");
 
+    /** CenteredClip stops once a step moves the center by less than this share of τ. */
+    static final double CONVERGED = 1e-6;
+
     private final String label;
 
     Defence(final String label) {
@@ -53,7 +56,8 @@ public enum Defence {
             case MEAN -> new Mean();
             case MEDIAN -> new CoordinateMedian();
             case TRIMMED_MEAN -> new TrimmedMean(settings.tolerated());
-            case CENTERED_CLIP_VERIFIED -> new CenteredClip(tau, settings.clipIterations(), 0);
+            // Iterate to a tight fixed point: the verification holds the reducer to it.
+            case CENTERED_CLIP_VERIFIED -> new CenteredClip(tau, settings.clipIterations(), tau * CONVERGED);
         };
     }
 }
