@@ -62,6 +62,7 @@ public final class MeshDiloco implements AutoCloseable {
     private final Evaluator evaluator;
     private final TrainConfig config;
     private SelfAttack attack;
+    private final MeshVerification verification;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -90,6 +91,8 @@ public final class MeshDiloco implements AutoCloseable {
         this.matchmaker = new MeshMatchmaker(node.gossip(), RunProtocols.roundTopic(node.runId()),
                 node.host().peerId(), owner, System::nanoTime, settings);
         matchmaker.onPeerSeen(this::connect);
+        this.verification = MeshVerification.forRun(node, owner, outer.aggregator(), runIdHash,
+                peer.thetaGlobal().length, manifest);
         if (outer.overlapped()) {
             LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
                     + " over the mesh the all-reduce does not yet overlap the next inner phase");
@@ -142,6 +145,9 @@ public final class MeshDiloco implements AutoCloseable {
         List<String> labels = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {
             PeerId id = new PeerId(m.peerId());
+            if (verification != null && verification.banned(id)) {
+                continue; // every honest member holds the same bans, so all leave it out alike
+            }
             members.add(id);
             boolean self = id.equals(node.host().peerId());
             labels.add(self ? peer.name() : id.toBase58());
@@ -157,6 +163,9 @@ public final class MeshDiloco implements AutoCloseable {
         }
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
+        if (verification != null) {
+            result = verification.verify(round, members, member, result);
+        }
         if (attack != null) {
             attack.observeAggregate(result.aggregate());
         }
@@ -215,6 +224,9 @@ public final class MeshDiloco implements AutoCloseable {
     public void close() {
         matchmaker.close();
         butterfly.close();
+        if (verification != null) {
+            verification.close();
+        }
         evaluator.close();
         peer.close();
         owner.shutdownGracefully(0, 1, TimeUnit.SECONDS);
