@@ -173,10 +173,10 @@ public final class ByzantineReport {
         for (ByzantineExperiment.Timed t : runs) {
             ByzantineRun.Outcome o = t.outcome();
             if (o.attackers() == 0 && o.defence().verified()) {
-                names.addFirst(o.defence().label() + " f0");
+                names.addFirst(o.defence().shortLabel() + " f0");
                 curves.addFirst(o.curve());
             } else if (o.attack() == a && o.attackers() > 0) {
-                names.add(o.defence().label() + " f" + o.attackers());
+                names.add(o.defence().shortLabel() + " f" + o.attackers());
                 curves.add(o.curve());
             }
         }

@@ -10,7 +10,7 @@ import dev.starling.training.TrainConfig;
  * @param peers          peers in the group
  * @param innerSteps     H
  * @param rounds         outer rounds per run
- * @param tolerated      attackers the trimmed mean is built for (trimmed at each end)
+ * @param tolerated      the most attackers any run has (fewer than half the peers)
  * @param tau            CenteredClip's τ (L2, per part) in the first round
  * @param tauScale       later rounds: τ = tauScale × the RMS per-part norm of the previous round's aggregate, so the
  *                       clipping radius follows the updates as they shrink (that aggregate is public and verified)

@@ -12,7 +12,7 @@ public enum Defence {
     MEAN("mean"),
     /** Coordinate-wise median. */
     MEDIAN("median"),
-    /** Coordinate-wise trimmed mean, trimming as many values at each end as attackers are tolerated. */
+    /** Coordinate-wise trimmed mean, trimming a quarter of the values at each end. */
     TRIMMED_MEAN("trimmed-mean"),
     /** CenteredClip, with every reducer verified (projections, accusations, reveals, bans). */
     CENTERED_CLIP_VERIFIED("centered-clip+verify");
@@ -36,6 +36,15 @@ public enum Defence {
     }
 
     /**
+     * A name short enough for a plot legend.
+     *
+     * @return e.g. {@code cc+verify}
+     */
+    public String shortLabel() {
+        return this == CENTERED_CLIP_VERIFIED ? "cc+verify" : this == TRIMMED_MEAN ? "trimmed" : label;
+    }
+
+    /**
      * Whether reducers are verified.
      *
      * @return true for CenteredClip
@@ -55,7 +64,8 @@ public enum Defence {
         return switch (this) {
             case MEAN -> new Mean();
             case MEDIAN -> new CoordinateMedian();
-            case TRIMMED_MEAN -> new TrimmedMean(settings.tolerated());
+            // A quarter at each end: trimming f = 7 of 16 would leave the middle two, i.e. the median.
+            case TRIMMED_MEAN -> new TrimmedMean(settings.peers() / 4);
             // Iterate to a tight fixed point: the verification holds the reducer to it.
             case CENTERED_CLIP_VERIFIED -> new CenteredClip(tau, settings.clipIterations(), tau * CONVERGED);
         };
