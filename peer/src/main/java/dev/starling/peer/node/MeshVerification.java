@@ -92,13 +92,14 @@ final class MeshVerification implements AutoCloseable {
     }
 
     /**
-     * Whether a peer is banned from this run (it is left out of the group).
+     * Whether a peer is banned from this run (it is left out of the group). Never true for this peer itself: a
+     * banned peer keeps its own roster (the others drop its frames) rather than leaving itself out of its own group.
      *
      * @param peer the peer
      * @return true if banned
      */
     boolean banned(PeerId peer) {
-        return bans.isBanned(runId, peer.toBase58());
+        return !peer.equals(self) && bans.isBanned(runId, peer.toBase58());
     }
 
     /**
@@ -144,7 +145,8 @@ final class MeshVerification implements AutoCloseable {
         for (Map.Entry<Integer, String> ban : outcome.banned().entrySet()) {
             String id = roster.get(ban.getKey()).toBase58();
             if (bans.ban(runId, id, round, ban.getValue())) {
-                LOG.warn("banned {} from run {}: {}", id, runId.substring(0, 16), ban.getValue());
+                LOG.warn("banned {}{} from run {}: {}", id, roster.get(ban.getKey()).equals(self) ? " (this peer)" : "",
+                        runId.substring(0, 16), ban.getValue());
             }
         }
         for (int accuser : outcome.falseAccusers()) {
