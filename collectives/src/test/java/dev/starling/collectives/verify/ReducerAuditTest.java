@@ -36,7 +36,8 @@ class ReducerAuditTest {
     private record Message(int from, int to, Outgoing out) {
     }
 
-    private record Round(ButterflyMember[] members, ButterflyResult[] results) {
+    /** A finished butterfly round: every member and its result. */
+    record Round(ButterflyMember[] members, ButterflyResult[] results) {
     }
 
     @Test
@@ -167,10 +168,18 @@ class ReducerAuditTest {
 
     /** One butterfly round; {@code liar} (or -1) reduces with a slightly shifted CenteredClip. */
     private static Round butterfly(final int liar) {
+        return butterfly(liar, new LyingReducer(RULE, 0.002f));
+    }
+
+    /**
+     * One round of 8 members (int8 contributions, members 5..7 sign-flipping), every reducer on CenteredClip but
+     * {@code liar} (or -1), which reduces with {@code liarRule}. Shared with {@link ButterflyVerificationTest}.
+     */
+    static Round butterfly(final int liar, final Aggregator liarRule) {
         List<String> roster = IntStream.range(0, N).mapToObj(i -> "peer-" + i).toList();
         ButterflyMember[] m = new ButterflyMember[N];
         for (int i = 0; i < N; i++) {
-            Aggregator rule = i == liar ? new LyingReducer(RULE, 0.002f) : RULE;
+            Aggregator rule = i == liar ? liarRule : RULE;
             m[i] = new ButterflyMember(new ButterflyConfig(roster, i, LENGTH, PartSplit.even(),
                 BlockQuantCodec.int8(32), Fp32Codec.INSTANCE, rule, null, null, 42, 3, 100, 200),
                 new ErrorFeedback(LENGTH));
