@@ -64,6 +64,8 @@ public final class ButterflyMember {
     private final List<PeerFault> faults = new ArrayList<>();
     private final float[] aggregate;
     private final float[] sent;
+    /** The contributions this member reduced, by sender (null where none was used), kept for reducer verification. */
+    private float[][] reducedFrom;
     private final List<Integer> missingContributors = new ArrayList<>();
     private Phase phase = Phase.NEW;
     private ButterflyResult result;
@@ -324,7 +326,9 @@ public final class ButterflyMember {
             }
         }
         partReceived[self] = true;
+        reducedFrom = new float[n][];
         for (int m = 0; m < n; m++) {
+            reducedFrom[m] = contributionComplete(m) ? contributions[m] : null;
             contributions[m] = null;
         }
     }
@@ -353,6 +357,18 @@ public final class ButterflyMember {
     public float[] sentPart(final int part) {
         int offset = config.partOffset(part);
         return java.util.Arrays.copyOfRange(sent, offset, offset + config.partLength(part));
+    }
+
+    /**
+     * The contributions this member reduced its part from, as decoded, so it can vouch for them if its part is
+     * accused.
+     *
+     * @param member the sender's roster index
+     * @return the values (not copied; do not modify), or {@code null} if none of its was used or the part is not
+     *         reduced yet
+     */
+    public float[] reducedContribution(final int member) {
+        return reducedFrom == null ? null : reducedFrom[member];
     }
 
     /** @return the current phase */

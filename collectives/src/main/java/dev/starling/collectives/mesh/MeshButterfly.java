@@ -4,15 +4,8 @@ import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
 import dev.starling.collectives.butterfly.Outgoing;
 import dev.starling.collectives.codec.ChunkDescriptor;
-import dev.starling.p2p.codec.LengthPrefixedFrames;
 import dev.starling.p2p.core.Host;
-import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
-import dev.starling.p2p.core.Stream;
-import dev.starling.p2p.core.StreamHandler;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.foreign.MemorySegment;
@@ -50,6 +43,7 @@ public final class MeshButterfly implements AutoCloseable {
     private final Host host;
     private final EventExecutor owner;
     private final LongSupplier clock;
+    private final FrameStreams streams;
     private final int maxFrameBytes;
     private final ChunkDescriptor header = new ChunkDescriptor();
     private final Map<Long, Round> rounds = new HashMap<>();
@@ -88,35 +82,7 @@ public final class MeshButterfly implements AutoCloseable {
         this.owner = owner;
         this.clock = clock;
         this.maxFrameBytes = maxFrameBytes;
-        host.setHandler(PROTOCOL, stream -> new StreamHandler() {
-            private final LengthPrefixedFrames frames = new LengthPrefixedFrames(ByteBufAllocator.DEFAULT,
-                    maxFrameBytes);
-
-            @Override
-            public void onData(Stream s, ByteBuf data) {
-                try {
-                    frames.feed(data, frame -> {
-                        try {
-                            byte[] bytes = ByteBufUtil.getBytes(frame);
-                            PeerId sender = s.remotePeer();
-                            if (!owner.isShuttingDown()) {
-                                owner.execute(() -> receive(sender, bytes));
-                            }
-                        } finally {
-                            frame.release();
-                        }
-                    });
-                } catch (P2pException e) {
-                    LOG.warn("butterfly: dropping stream from {}: {}", s.remotePeer(), e.getMessage());
-                    s.reset();
-                }
-            }
-
-            @Override
-            public void onClosed(Stream s, boolean reset) {
-                frames.release();
-            }
-        });
+        this.streams = new FrameStreams(host, PROTOCOL, owner, maxFrameBytes, this::receive);
     }
 
     /**
@@ -204,20 +170,7 @@ public final class MeshButterfly implements AutoCloseable {
                 continue;
             }
             bytesSent += bytes.length;
-            host.newStream(to, List.of(PROTOCOL), stream -> new StreamHandler() {
-                @Override
-                public void onData(Stream s, ByteBuf data) {
-                    data.release(); // receivers never answer on this protocol
-                }
-            }).whenComplete((stream, error) -> {
-                if (error != null) {
-                    LOG.warn("butterfly: cannot open a stream to {} in round {}: {}", to, r.number,
-                            error.getMessage());
-                    return;
-                }
-                stream.write(LengthPrefixedFrames.encode(ByteBufAllocator.DEFAULT, bytes));
-                stream.closeWrite();
-            });
+            streams.send(to, bytes, "round " + r.number);
         }
     }
 
@@ -242,7 +195,7 @@ public final class MeshButterfly implements AutoCloseable {
     /** Removes the protocol handler; rounds still running never complete. */
     @Override
     public void close() {
-        host.removeHandler(PROTOCOL);
+        streams.close();
         owner.execute(() -> {
             for (Round r : rounds.values()) {
                 if (r.ticker != null) {

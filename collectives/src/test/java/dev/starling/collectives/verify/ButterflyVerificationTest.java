@@ -7,17 +7,10 @@ import dev.starling.collectives.aggregate.Aggregator;
 import dev.starling.collectives.aggregate.CenteredClip;
 import dev.starling.collectives.aggregate.Mean;
 import dev.starling.collectives.attack.LyingReducer;
-import dev.starling.collectives.butterfly.ButterflyConfig;
 import dev.starling.collectives.butterfly.ButterflyMember;
-import dev.starling.collectives.butterfly.Outgoing;
 import dev.starling.collectives.butterfly.PartSplit;
-import dev.starling.collectives.codec.BlockQuantCodec;
-import dev.starling.collectives.codec.ErrorFeedback;
-import dev.starling.collectives.codec.Fp32Codec;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -27,9 +20,6 @@ class ButterflyVerificationTest {
     private static final int LENGTH = 8 * 50;
     private static final double TAU = 0.05;
     private static final int LIAR = 2;
-
-    private record Message(int from, int to, Outgoing out) {
-    }
 
     @Test
     void shouldAccuseOnlyTheReducerThatReturnedThePoisonedMean() {
@@ -43,32 +33,7 @@ class ButterflyVerificationTest {
     }
 
     private static void runAndVerify(final Aggregator liarRule) {
-        List<String> roster = IntStream.range(0, N).mapToObj(i -> "peer-" + i).toList();
-        ButterflyMember[] m = new ButterflyMember[N];
-        for (int i = 0; i < N; i++) {
-            Aggregator rule = i == LIAR ? liarRule : new CenteredClip(TAU, 500, 1e-9);
-            m[i] = new ButterflyMember(new ButterflyConfig(roster, i, LENGTH, PartSplit.even(),
-                BlockQuantCodec.int8(32), Fp32Codec.INSTANCE, rule, null, null, 42, 3, 100, 200),
-                new ErrorFeedback(LENGTH));
-        }
-        Random r = new Random(8);
-        ArrayDeque<Message> queue = new ArrayDeque<>();
-        for (int i = 0; i < N; i++) {
-            float[] delta = new float[LENGTH];
-            for (int c = 0; c < LENGTH; c++) {
-                // Members 5..7 attack with a large sign flip, so mean and CenteredClip disagree.
-                delta[c] = (float) (i < 5 ? 0.01 + 0.005 * r.nextGaussian() : -0.1);
-            }
-            for (Outgoing o : m[i].start(delta, 0)) {
-                queue.add(new Message(i, o.to(), o));
-            }
-        }
-        while (!queue.isEmpty()) {
-            Message msg = queue.poll();
-            for (Outgoing o : m[msg.to()].onChunk(msg.from(), msg.out().chunk(), 0)) {
-                queue.add(new Message(msg.to(), o.to(), o));
-            }
-        }
+        ButterflyMember[] m = ReducerAuditTest.butterfly(LIAR, liarRule).members();
         CenteredClipVerifier verifier = new CenteredClipVerifier(TAU, 4, 1e-3);
         float[] aggregate = m[0].result().aggregate();
         int[] members = IntStream.range(0, N).toArray();

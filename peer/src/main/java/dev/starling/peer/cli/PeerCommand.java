@@ -84,6 +84,10 @@ public final class PeerCommand implements Callable<Integer> {
             + " stopped)")
     int rounds;
 
+    @Option(names = "--attack", paramLabel = "NAME", description = "for experiments: attack the run (sign-flip,"
+            + " noise, alie, ipm, stale-replay, lying-reducer)")
+    String attack;
+
     @Override
     public Integer call() throws Exception {
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -107,6 +111,7 @@ public final class PeerCommand implements Callable<Integer> {
         if (bootstrap.isEmpty()) {
             throw new UserError("give --join MADDR (the coordinator prints it) or --join-file FILE");
         }
+        dev.starling.collectives.attack.SelfAttack attacker = NodeOptions.attack(attack, System.nanoTime());
         PrivateKey identity = KeyFile.loadOrCreate(key);
         AtomicBoolean stop = new AtomicBoolean();
         java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
@@ -119,14 +124,15 @@ public final class PeerCommand implements Callable<Integer> {
             }
         }, "peer-shutdown"));
         try {
-            return train(identity, bootstrap, nThreads, device, stop);
+            return train(identity, bootstrap, nThreads, device, attacker, stop);
         } finally {
             finished.countDown();
         }
     }
 
     private int train(PrivateKey identity, List<String> bootstrap, int nThreads, ResourceOptions.Device device,
-                      AtomicBoolean stop) throws InterruptedException {
+                      dev.starling.collectives.attack.SelfAttack attacker, AtomicBoolean stop)
+            throws InterruptedException {
         List<Multiaddr> listenOn = new java.util.ArrayList<>(NodeOptions.multiaddrs("--listen", listen));
         listenOn.addAll(NodeOptions.relayListenAddresses(relay));
         try (PeerNode node = PeerNode.join(identity, listenOn,
@@ -147,6 +153,7 @@ public final class PeerCommand implements Callable<Integer> {
                     owner.drain();
                     console.innerStep(step, of, loss, System.nanoTime());
                 });
+                diloco.attack(attacker);
                 diloco.run(rounds, stop::get, outcome -> {
                     last.set(outcome);
                     telemetry.publish(outcome);

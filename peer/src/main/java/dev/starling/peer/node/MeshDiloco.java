@@ -1,5 +1,6 @@
 package dev.starling.peer.node;
 
+import dev.starling.collectives.attack.SelfAttack;
 import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
 import dev.starling.collectives.codec.UpdateChunks;
@@ -61,6 +62,8 @@ public final class MeshDiloco implements AutoCloseable {
     private final Evaluator evaluator;
     private final TrainConfig config;
     private DilocoPeer.StepListener stepListener;
+    private SelfAttack attack;
+    private final MeshVerification verification;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -89,10 +92,23 @@ public final class MeshDiloco implements AutoCloseable {
         this.matchmaker = new MeshMatchmaker(node.gossip(), RunProtocols.roundTopic(node.runId()),
                 node.host().peerId(), owner, System::nanoTime, settings);
         matchmaker.onPeerSeen(this::connect);
+        this.verification = MeshVerification.forRun(node, owner, outer.aggregator(), runIdHash,
+                peer.thetaGlobal().length, manifest);
         if (outer.overlapped()) {
             LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
                     + " over the mesh the all-reduce does not yet overlap the next inner phase");
         }
+    }
+
+    /**
+     * Makes this peer attack the run (experiments and tests of the defences): it corrupts its own outgoing update,
+     * or lies about the part it reduces. Call before {@link #run}.
+     *
+     * @param attack the attacker, or {@code null} for an honest peer
+     */
+    public void attack(SelfAttack attack) {
+        this.attack = attack;
+        peer.reduceWith(attack == null ? null : attack.reducer(ManifestTraining.outer(manifest).aggregator()));
     }
 
     /**
@@ -130,6 +146,9 @@ public final class MeshDiloco implements AutoCloseable {
         List<String> labels = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {
             PeerId id = new PeerId(m.peerId());
+            if (verification != null && verification.banned(id)) {
+                continue; // every honest member holds the same bans, so all leave it out alike
+            }
             members.add(id);
             boolean self = id.equals(node.host().peerId());
             labels.add(self ? peer.name() : id.toBase58());
@@ -140,8 +159,17 @@ public final class MeshDiloco implements AutoCloseable {
         long now = System.nanoTime();
         long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
         ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now + cap / 2, now + cap));
+        if (attack != null) {
+            attack.corrupt(peer.update(), round);
+        }
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
+        if (verification != null) {
+            result = verification.verify(round, members, member, result);
+        }
+        if (attack != null) {
+            attack.observeAggregate(result.aggregate());
+        }
         peer.finishRound(result);
         boolean leader = members.getFirst().equals(node.host().peerId());
         double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
@@ -206,6 +234,9 @@ public final class MeshDiloco implements AutoCloseable {
     public void close() {
         matchmaker.close();
         butterfly.close();
+        if (verification != null) {
+            verification.close();
+        }
         evaluator.close();
         peer.close();
         owner.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -52,10 +52,25 @@ public final class ExperimentReport {
                 }
                 Files.writeString(dir.resolve(o.variant().name() + ".csv"), csv.toString());
             }
-            ImageIO.write(plot(outcomes), "png", dir.resolve("val_loss.png").toFile());
+            writePlot(dir.resolve("val_loss.png"), outcomes.stream().map(o -> o.variant().name()).toList(),
+                outcomes.stream().map(DilocoExperiment.Outcome::curve).toList());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the experiment's results to " + dir, e);
         }
+    }
+
+    /**
+     * Writes a PNG of validation-loss curves against tokens (left) and bytes sent per peer (right); the first curve
+     * is drawn thicker, as the reference.
+     *
+     * @param file   the PNG to write
+     * @param names  one legend entry per curve
+     * @param curves the curves
+     * @throws IOException when the file cannot be written
+     */
+    public static void writePlot(final Path file, final List<String> names,
+                                 final List<List<DilocoExperiment.Point>> curves) throws IOException {
+        ImageIO.write(plot(names, curves), "png", file.toFile());
     }
 
     /**
@@ -116,7 +131,7 @@ public final class ExperimentReport {
         return Double.isFinite(v) ? Math.round(v * f) / f : v;
     }
 
-    private static BufferedImage plot(final List<DilocoExperiment.Outcome> outcomes) {
+    private static BufferedImage plot(final List<String> names, final List<List<DilocoExperiment.Point>> curves) {
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -127,8 +142,11 @@ public final class ExperimentReport {
         double maxTokens = 1;
         double minBytes = Double.MAX_VALUE;
         double maxBytes = 1;
-        for (DilocoExperiment.Outcome o : outcomes) {
-            for (DilocoExperiment.Point p : o.curve()) {
+        for (List<DilocoExperiment.Point> curve : curves) {
+            for (DilocoExperiment.Point p : curve) {
+                if (!Double.isFinite(p.valLoss())) {
+                    continue;
+                }
                 lo = Math.min(lo, p.valLoss());
                 hi = Math.max(hi, p.valLoss());
                 maxTokens = Math.max(maxTokens, p.tokens());
@@ -144,14 +162,13 @@ public final class ExperimentReport {
             true, lo, hi);
         left.axes(g, "tokens processed by the group", "validation loss");
         right.axes(g, "bytes sent per peer (log10)", "validation loss");
-        for (int i = 0; i < outcomes.size(); i++) {
-            DilocoExperiment.Outcome o = outcomes.get(i);
+        for (int i = 0; i < curves.size(); i++) {
             g.setColor(PALETTE[i % PALETTE.length]);
             g.setStroke(new BasicStroke(i == 0 ? 3f : 1.6f));
-            left.line(g, o.curve(), false);
-            right.line(g, o.curve(), true);
+            left.line(g, curves.get(i), false);
+            right.line(g, curves.get(i), true);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            g.drawString(o.variant().name(), 1290, 60 + 16 * i);
+            g.drawString(names.get(i), 1290, 60 + 16 * i);
         }
         g.dispose();
         return img;
@@ -181,7 +198,7 @@ public final class ExperimentReport {
             int prevY = -1;
             for (DilocoExperiment.Point p : curve) {
                 double xv = bytes ? p.bytesPerPeer() : p.tokens();
-                if (bytes && xv <= 0) {
+                if (bytes && xv <= 0 || Double.isNaN(p.valLoss())) {
                     continue;
                 }
                 int px = px(bytes ? Math.log10(xv) : xv);

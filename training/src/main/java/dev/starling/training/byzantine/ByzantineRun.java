@@ -1,0 +1,395 @@
+package dev.starling.training.byzantine;
+
+import dev.starling.collectives.CollectivesException;
+import dev.starling.collectives.aggregate.Aggregator;
+import dev.starling.collectives.attack.LyingReducer;
+import dev.starling.collectives.attack.PeerAttack;
+import dev.starling.collectives.attack.UpdateAttack;
+import dev.starling.collectives.attack.UpdateAttacks;
+import dev.starling.collectives.butterfly.ButterflyMember;
+import dev.starling.collectives.butterfly.ButterflyResult;
+import dev.starling.collectives.butterfly.PartSplit;
+import dev.starling.collectives.codec.BlockQuantCodec;
+import dev.starling.collectives.codec.Fp32Codec;
+import dev.starling.collectives.verify.CenteredClipVerifier;
+import dev.starling.collectives.verify.LocalAudit;
+import dev.starling.collectives.verify.ReducerAudit;
+import dev.starling.fault.ban.BanList;
+import dev.starling.model.data.TokenDataset;
+import dev.starling.tensor.cpu.ParallelFor;
+import dev.starling.training.diloco.DilocoExperiment;
+import dev.starling.training.diloco.DilocoPeer;
+import dev.starling.training.diloco.Evaluator;
+import dev.starling.training.diloco.ExchangeReport;
+import dev.starling.training.diloco.GroupExchange;
+import dev.starling.training.diloco.InProcessExchange;
+import dev.starling.training.diloco.OuterConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * One run of the byzantine experiment: {@code peers} DiLoCo peers in this JVM, the last {@code f} of them attacking,
+ * every reducer using one {@link Defence}. Attackers collude and see the round's honest updates before they send
+ * theirs (the strongest threat model). With verification, every member audits every reducer after the all-gather
+ * ({@link LocalAudit}); the verdicts re-reduce failed parts and ban the culprits, who are left out of every later
+ * roster. The validation loss is that of an honest peer's θ_global after each round. Owner: the calling thread.
+ */
+public final class ByzantineRun {
+    /** Relative tolerance of a member's published projection against the recomputed one. */
+    static final double MEMBER_EPSILON = 1e-6;
+    /** Relative tolerance of the CenteredClip fixed-point check. */
+    static final double CHECK_TOLERANCE = 1e-3;
+
+    private final ByzantineSettings settings;
+    private final TokenDataset data;
+    private final ParallelFor pool;
+    private final Evaluator evaluator;
+
+    /**
+     * A ban the run made.
+     *
+     * @param round  the round
+     * @param peer   the banned peer's name
+     * @param honest whether it was an honest peer (a defence failure)
+     * @param reason why
+     */
+    public record BanEvent(long round, String peer, boolean honest, String reason) {
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param defence         the aggregator
+     * @param attack          the attack, or {@code null} with no attackers
+     * @param attackers       f
+     * @param curve           validation loss after each round (the first point before training)
+     * @param diverged        whether training broke down (non-finite parameters) before the last round
+     * @param butterflyBytes  bytes of the butterfly all-reduce, all peers and rounds
+     * @param auditBytes      bytes of the verification messages, all peers and rounds
+     * @param quietAuditRatio audit bytes over butterfly bytes in rounds without any accusation (NaN if none)
+     * @param bans            the bans, in order
+     */
+    public record Outcome(Defence defence, PeerAttack attack, int attackers, List<DilocoExperiment.Point> curve,
+                          boolean diverged, long butterflyBytes, long auditBytes, double quietAuditRatio,
+                          List<BanEvent> bans) {
+        /**
+         * Final validation loss; +∞ when training diverged.
+         *
+         * @return the loss
+         */
+        public double finalValLoss() {
+            double v = curve.getLast().valLoss();
+            return diverged || !Double.isFinite(v) ? Double.POSITIVE_INFINITY : v;
+        }
+
+        /**
+         * A name for files, e.g. {@code mean-f7-sign-flip}.
+         *
+         * @return the name
+         */
+        public String name() {
+            return defence.label() + "-f" + attackers + "-" + (attack == null ? "none" : attack.cliName());
+        }
+    }
+
+    /**
+     * Prepares runs that share the settings, data and evaluator.
+     *
+     * @param settings  the settings
+     * @param data      the dataset
+     * @param pool      the worker team (owned by the caller)
+     * @param evaluator validation on fixed batches (owned by the caller)
+     */
+    public ByzantineRun(final ByzantineSettings settings, final TokenDataset data, final ParallelFor pool,
+                        final Evaluator evaluator) {
+        this.settings = settings;
+        this.data = data;
+        this.pool = pool;
+        this.evaluator = evaluator;
+    }
+
+    /**
+     * Runs one configuration.
+     *
+     * @param defence   the aggregator
+     * @param attack    the attack ({@code null} or ignored when {@code attackers} is 0)
+     * @param attackers f, the last f peers
+     * @return the outcome
+     */
+    public Outcome run(final Defence defence, final PeerAttack attack, final int attackers) {
+        int n = settings.peers();
+        Aggregator rule = defence.aggregator(settings, settings.tau());
+        OuterConfig outer = new OuterConfig(settings.innerSteps(), settings.outer(), null,
+            BlockQuantCodec.int8(64), Fp32Codec.INSTANCE, rule, true);
+        List<DilocoPeer> peers = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                peers.add(new DilocoPeer(i, settings.train(), outer, data, pool, 0xB7A2DL));
+            }
+            return new Simulation(defence, attackers == 0 ? null : attack, attackers, peers).run();
+        } finally {
+            peers.forEach(DilocoPeer::close);
+        }
+    }
+
+    /** The state of one run. */
+    private final class Simulation {
+        private final Defence defence;
+        private final PeerAttack attack;
+        private final int attackers;
+        private final List<DilocoPeer> all;
+        private Aggregator rule;
+        private double tau;
+        private float[] lastAggregate;
+        private final List<DilocoPeer> live;
+        private final BanList banList = new BanList(3);
+        private final InProcessExchange exchange = new InProcessExchange(1_000_000_000L);
+        private final List<DilocoExperiment.Point> curve = new ArrayList<>();
+        private final List<BanEvent> bans = new ArrayList<>();
+        private float[] stale;
+        private long butterflyBytes;
+        private long auditBytes;
+        private long quietButterfly;
+        private long quietAudit;
+
+        Simulation(final Defence defence, final PeerAttack attack, final int attackers, final List<DilocoPeer> all) {
+            this.defence = defence;
+            this.attack = attack;
+            this.attackers = attackers;
+            this.all = all;
+            this.live = new ArrayList<>(all);
+        }
+
+        private boolean malicious(final DilocoPeer p) {
+            return p.index() >= all.size() - attackers;
+        }
+
+        Outcome run() {
+            DilocoPeer witness = all.getFirst();
+            long tokensPerRound = (long) all.size() * settings.innerSteps() * settings.train().batchSize()
+                * settings.train().seqLen();
+            curve.add(new DilocoExperiment.Point(0, 0, evaluator.loss(witness.thetaGlobal()), Double.NaN));
+            boolean diverged = false;
+            for (int r = 1; r <= settings.rounds(); r++) {
+                double trainLoss;
+                try {
+                    trainLoss = round(r);
+                } catch (CollectivesException | IllegalArgumentException e) {
+                    diverged = true; // non-finite updates: the encoder refuses them
+                    curve.add(new DilocoExperiment.Point(r * tokensPerRound, butterflyBytes / all.size(),
+                        Double.POSITIVE_INFINITY, Double.NaN));
+                    break;
+                }
+                double val = evaluator.loss(witness.thetaGlobal());
+                curve.add(new DilocoExperiment.Point(r * tokensPerRound, butterflyBytes / all.size(), val, trainLoss));
+                if (!Double.isFinite(val)) {
+                    diverged = true;
+                    break;
+                }
+            }
+            double quiet = quietButterfly == 0 ? Double.NaN : (double) quietAudit / quietButterfly;
+            return new Outcome(defence, attack, attackers, curve, diverged, butterflyBytes, auditBytes, quiet,
+                List.copyOf(bans));
+        }
+
+        /** One round; returns the honest peers' mean training loss. */
+        private double round(final long r) {
+            double loss = 0;
+            int honest = 0;
+            for (DilocoPeer p : live) {
+                if (!malicious(p) || trainsHonestly()) {
+                    double l = p.innerPhase();
+                    if (!malicious(p)) {
+                        loss += l;
+                        honest++;
+                    }
+                }
+            }
+            chooseRule();
+            List<String> roster = live.stream().map(DilocoPeer::name).toList();
+            GroupExchange.Deadlines deadlines = exchange.nextDeadlines();
+            int n = live.size();
+            ButterflyMember[] members = new ButterflyMember[n];
+            float[][] updates = new float[n][];
+            for (int m = 0; m < n; m++) {
+                members[m] = live.get(m).beginRound(r, roster, deadlines);
+                updates[m] = live.get(m).update();
+            }
+            if (System.getenv("BYZ_DEBUG") != null && r == 1) {
+                debugSpread(updates, n);
+            }
+            corrupt(updates, r);
+            ExchangeReport report = exchange.run(members, updates);
+            long roundBytes = sum(report.bytesSent());
+            butterflyBytes += roundBytes;
+            ButterflyResult[] results = report.results();
+            if (defence.verified()) {
+                results = audit(r, members, results, roundBytes);
+            }
+            for (int m = 0; m < n; m++) {
+                live.get(m).finishRound(results[m]);
+            }
+            lastAggregate = results[0].aggregate().clone();
+            live.removeIf(p -> banList.isBanned(runId(), p.name()));
+            return honest == 0 ? Double.NaN : loss / honest;
+        }
+
+        /** This round's τ and rule on every peer; a lying reducer wraps the honest rule. */
+        private void chooseRule() {
+            tau = settings.tau();
+            if (lastAggregate != null) {
+                double sq = 0;
+                for (float v : lastAggregate) {
+                    sq += (double) v * v;
+                }
+                double rmsPartNorm = Math.sqrt(sq / live.size());
+                tau = rmsPartNorm > 0 ? settings.tauScale() * rmsPartNorm : settings.tau();
+            }
+            rule = defence.aggregator(settings, tau);
+            for (DilocoPeer p : live) {
+                boolean liar = malicious(p) && attack == PeerAttack.LYING_REDUCER;
+                p.reduceWith(liar ? new LyingReducer(rule, settings.liarShift()) : rule);
+            }
+        }
+
+        private boolean trainsHonestly() {
+            return attack == PeerAttack.SIGN_FLIP || attack == PeerAttack.STALE_REPLAY
+                || attack == PeerAttack.LYING_REDUCER;
+        }
+
+        /** Replaces each attacker's update, in place, with what the attack sends. */
+        private void corrupt(final float[][] updates, final long r) {
+            if (attack == null || attack == PeerAttack.LYING_REDUCER) {
+                return;
+            }
+            List<float[]> honestList = new ArrayList<>();
+            for (int m = 0; m < updates.length; m++) {
+                if (!malicious(live.get(m))) {
+                    honestList.add(updates[m]);
+                }
+            }
+            float[][] honest = honestList.toArray(new float[0][]);
+            int n = updates.length;
+            int f = n - honest.length;
+            for (int m = 0; m < n; m++) {
+                DilocoPeer p = live.get(m);
+                if (!malicious(p)) {
+                    continue;
+                }
+                float[] bad = switch (attack) {
+                    case SIGN_FLIP -> UpdateAttacks.craft(UpdateAttack.SIGN_FLIP, updates[m], honest, n, f,
+                        settings.signFlipScale(), 0);
+                    case NOISE -> UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, updates[m], honest, n, f,
+                        settings.noiseScale() * rmsOfMean(honest), r * 1000 + p.index());
+                    case ALIE -> UpdateAttacks.craft(UpdateAttack.ALIE, updates[m], honest, n, f, 0, 0);
+                    case IPM -> UpdateAttacks.craft(UpdateAttack.IPM, updates[m], honest, n, f,
+                        settings.ipmEpsilon(), 0);
+                    case MIMIC -> honest[0].clone();
+                    case STALE_REPLAY -> staleUpdate(updates[m]);
+                    case LYING_REDUCER -> updates[m];
+                };
+                System.arraycopy(bad, 0, updates[m], 0, bad.length);
+            }
+        }
+
+        /** The attackers' first update, replayed every round after it. */
+        private float[] staleUpdate(final float[] current) {
+            if (stale == null) {
+                stale = current.clone();
+            }
+            return stale;
+        }
+
+        /** Audits every reducer; bans the culprits and returns the results with failed parts re-reduced. */
+        private ButterflyResult[] audit(final long r, final ButterflyMember[] members, final ButterflyResult[] results,
+                                        final long roundBytes) {
+            int vectorLength = live.getFirst().thetaGlobal().length;
+            LocalAudit.Settings audit = new LocalAudit.Settings(0xB7A2DL, r, vectorLength, PartSplit.even(),
+                new CenteredClipVerifier(tau, settings.projections(), CHECK_TOLERANCE), rule,
+                MEMBER_EPSILON);
+            LocalAudit.Report report = LocalAudit.run(audit, members, results, UnaryOperator.identity(), List.of());
+            long bytes = report.totalBytes();
+            auditBytes += bytes;
+            int judge = -1;
+            for (int m = 0; m < members.length && judge < 0; m++) {
+                judge = malicious(live.get(m)) ? -1 : m;
+            }
+            ReducerAudit.Outcome verdict = report.outcomes()[judge];
+            boolean quiet = verdict.reReduced().isEmpty() && verdict.falseAccusers().isEmpty();
+            if (quiet) {
+                quietAudit += bytes;
+                quietButterfly += roundBytes;
+            }
+            for (Map.Entry<Integer, String> ban : verdict.banned().entrySet()) {
+                DilocoPeer p = live.get(ban.getKey());
+                if (banList.ban(runId(), p.name(), r, ban.getValue())) {
+                    bans.add(new BanEvent(r, p.name(), !malicious(p), ban.getValue()));
+                }
+            }
+            for (int accuser : verdict.falseAccusers()) {
+                DilocoPeer p = live.get(accuser);
+                if (banList.strike(runId(), p.name(), r, "false accusation")) {
+                    bans.add(new BanEvent(r, p.name(), !malicious(p), "false accusations"));
+                }
+            }
+            ButterflyResult[] out = new ButterflyResult[results.length];
+            for (int m = 0; m < results.length; m++) {
+                ButterflyResult res = results[m];
+                out[m] = new ButterflyResult(verdict.aggregate().clone(), res.missingParts(),
+                    res.missingContributors(), res.faults());
+            }
+            return out;
+        }
+
+        private String runId() {
+            return defence.label() + "/" + attack + "/" + attackers;
+        }
+    }
+
+    private static void debugSpread(final float[][] updates, final int n) {
+        int len = updates[0].length / n;
+        double[] mean = new double[len];
+        for (float[] u : updates) {
+            for (int c = 0; c < len; c++) {
+                mean[c] += u[c] / (double) updates.length;
+            }
+        }
+        StringBuilder sb = new StringBuilder("part0 |x-mean|:");
+        double mn = 0;
+        for (double m : mean) {
+            mn += m * m;
+        }
+        for (float[] u : updates) {
+            double s = 0;
+            for (int c = 0; c < len; c++) {
+                s += (u[c] - mean[c]) * (u[c] - mean[c]);
+            }
+            sb.append(String.format(" %.4f", Math.sqrt(s)));
+        }
+        System.err.println(sb + " |mean| " + Math.sqrt(mn));
+    }
+
+    private static double rmsOfMean(final float[][] honest) {
+        int d = honest[0].length;
+        double s = 0;
+        for (int c = 0; c < d; c++) {
+            double mean = 0;
+            for (float[] h : honest) {
+                mean += h[c];
+            }
+            mean /= honest.length;
+            s += mean * mean;
+        }
+        return Math.sqrt(s / d);
+    }
+
+    private static long sum(final long[] values) {
+        long s = 0;
+        for (long v : values) {
+            s += v;
+        }
+        return s;
+    }
+}
