@@ -219,7 +219,8 @@ public final class CheckfreeExperiment {
     }
 
     /**
-     * Runs one strategy at one failure rate until the target validation loss or {@code maxIterations}.
+     * Runs one strategy at one failure rate until the target validation loss or {@code maxIterations}; without a
+     * target, for the nominal {@code steps}.
      *
      * @param strategy    the strategy, null for no failures
      * @param ratePercent stage failure rate in % per hour (ignored without a strategy)
@@ -255,7 +256,8 @@ public final class CheckfreeExperiment {
                 nanos += clock.getAsLong() - t0;
             }
             curve.add(new Point(0, 0, 0, evaluate(run.pipeline)));
-            for (int it = 0; it < s.maxIterations(); it++) {
+            int limit = Double.isNaN(target) ? s.steps() : s.maxIterations();
+            for (int it = 0; it < limit; it++) {
                 long t0 = clock.getAsLong();
                 int lostStage = failures.failedStage(it);
                 if (lostStage >= 0) {
@@ -285,7 +287,7 @@ public final class CheckfreeExperiment {
                     lost = true;
                     break;
                 }
-                if ((it + 1) % s.evalEvery() == 0 || it + 1 == s.maxIterations()) {
+                if ((it + 1) % s.evalEvery() == 0 || it + 1 == limit) {
                     double val = evaluate(run.pipeline);
                     curve.add(new Point(it + 1, step, nanos / 1e9, val));
                     progress.accept(String.format(java.util.Locale.ROOT, "%s it %d step %d val %.4f %.1f s%s", name,
