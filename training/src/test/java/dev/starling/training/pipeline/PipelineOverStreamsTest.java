@@ -17,6 +17,7 @@ import dev.starling.p2p.host.HostBuilder;
 import dev.starling.p2p.transport.memory.MemoryNetwork;
 import dev.starling.tensor.cpu.ParallelFor;
 import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.util.concurrent.DefaultEventExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -147,5 +148,39 @@ class PipelineOverStreamsTest {
         assertEquals(MicroBatchResult.Status.STAGE_LOST, r.status());
         assertEquals(1, r.lostStage());
         assertEquals(0, router.poolSize(1));
+    }
+
+    @Test
+    void shouldAverageTheWeightsOfAStagePoolOverTheButterfly() throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        start(new StageServer.Behaviour[][] {{h, h}, {h}, {h}});
+        StageServer a = servers.get(0);
+        StageServer b = servers.get(1);
+        a.host().dial(Multiaddr.fromString("/memory/pipe2/p2p/" + b.host().peerId())).get(5, TimeUnit.SECONDS);
+        float[] pa = a.onCompute(w -> {
+            float[] p = w.stage().parameters().data();
+            for (int i = 0; i < p.length; i++) {
+                p[i] += 0.5f;
+            }
+            return p.clone();
+        }).get(5, TimeUnit.SECONDS);
+        float[] pb = b.onCompute(w -> w.stage().parameters().data().clone()).get(5, TimeUnit.SECONDS);
+        DefaultEventExecutor owner = new DefaultEventExecutor();
+        try (StagePoolAveraging avgA = new StagePoolAveraging(a, owner, System::nanoTime);
+             StagePoolAveraging avgB = new StagePoolAveraging(b, owner, System::nanoTime)) {
+            List<PeerId> roster = List.of(a.host().peerId(), b.host().peerId());
+            var fa = avgA.average(1, roster, TimeUnit.SECONDS.toNanos(20));
+            var fb = avgB.average(1, roster, TimeUnit.SECONDS.toNanos(20));
+            assertTrue(fa.get(60, TimeUnit.SECONDS));
+            assertTrue(fb.get(60, TimeUnit.SECONDS));
+        } finally {
+            owner.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+        float[] ra = a.onCompute(w -> w.stage().parameters().data().clone()).get(5, TimeUnit.SECONDS);
+        float[] rb = b.onCompute(w -> w.stage().parameters().data().clone()).get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < ra.length; i += 7) {
+            assertEquals((pa[i] + pb[i]) / 2, ra[i], 1e-6f);
+            assertEquals(ra[i], rb[i]);
+        }
     }
 }
