@@ -290,15 +290,7 @@ public final class GptStage implements AutoCloseable {
     }
 
     private void checkIds(int[] ids, int n) {
-        if (ids.length < n) {
-            throw new IllegalArgumentException("need " + n + " token ids, got " + ids.length);
-        }
-        int v = config.vocabSize();
-        for (int i = 0; i < n; i++) {
-            if (ids[i] < 0 || ids[i] >= v) {
-                throw new IllegalArgumentException("token id " + ids[i] + " is outside the vocabulary [0," + v + ")");
-            }
-        }
+        Gpt.checkIds(ids, n, config.vocabSize());
     }
 
     /**
