@@ -40,7 +40,9 @@ import java.util.function.LongSupplier;
  *       steps: parameters and AdamW moments) and the steps since are recomputed on the same data;</li>
  *   <li>REDUNDANT: each stage keeps a replica of the next, computes its forward too, and the lost stage copies it.</li>
  * </ul>
- * Measured: the wall-clock of training iterations, recoveries, checkpoint writes and reads (evaluations excluded).
+ * Measured: the time of training iterations, recoveries, checkpoint writes and reads (evaluations excluded), on the
+ * given clock (the command uses the training thread's CPU time with one kernel thread, which equals wall-clock on an
+ * idle core and stays meaningful on a loaded machine) and on the wall-clock.
  * Simulated: when failures happen (iterations, not real peers leaving) and the hops (in-process copies, no network).
  *
  * <p>Owner: the calling thread; kernels use the given worker team.
@@ -85,10 +87,11 @@ public final class CheckfreeExperiment {
      *
      * @param iteration iterations run (recomputed ones included)
      * @param step      the model's optimizer step (rolls back on a checkpoint restart)
-     * @param seconds   measured wall-clock so far, evaluations excluded
+     * @param seconds   time so far on the run's clock, evaluations excluded
+     * @param wallSeconds wall-clock so far, evaluations excluded
      * @param valLoss   validation loss
      */
-    public record Point(int iteration, int step, double seconds, double valLoss) {
+    public record Point(int iteration, int step, double seconds, double wallSeconds, double valLoss) {
     }
 
     /**
@@ -225,10 +228,11 @@ public final class CheckfreeExperiment {
      * @param strategy    the strategy, null for no failures
      * @param ratePercent stage failure rate in % per hour (ignored without a strategy)
      * @param target      the validation loss to reach (NaN: run all iterations)
-     * @param clock       nanosecond clock
+     * @param clock       nanosecond clock the comparison uses (the training thread's CPU time, or wall-clock)
+     * @param wallClock   nanosecond wall-clock, recorded beside it
      * @return the outcome
      */
-    public Outcome run(Strategy strategy, int ratePercent, double target, LongSupplier clock) {
+    public Outcome run(Strategy strategy, int ratePercent, double target, LongSupplier clock, LongSupplier wallClock) {
         Settings s = settings;
         String name = strategy == null ? "no_failures" : strategy.name().toLowerCase(java.util.Locale.ROOT) + "@"
                 + ratePercent;
@@ -241,6 +245,7 @@ public final class CheckfreeExperiment {
         int[] x = new int[n];
         int[] y = new int[n];
         long nanos = 0;
+        long wallNanos = 0;
         long recoveryNanos = 0;
         int step = 0;
         int failed = 0;
@@ -255,10 +260,11 @@ public final class CheckfreeExperiment {
                 recoveryNanos += clock.getAsLong() - t0;
                 nanos += clock.getAsLong() - t0;
             }
-            curve.add(new Point(0, 0, 0, evaluate(run.pipeline)));
+            curve.add(new Point(0, 0, nanos / 1e9, 0, evaluate(run.pipeline)));
             int limit = Double.isNaN(target) ? s.steps() : s.maxIterations();
             for (int it = 0; it < limit; it++) {
                 long t0 = clock.getAsLong();
+                long w0 = wallClock.getAsLong();
                 int lostStage = failures.failedStage(it);
                 if (lostStage >= 0) {
                     failed++;
@@ -283,13 +289,14 @@ public final class CheckfreeExperiment {
                     recoveryNanos += clock.getAsLong() - c0;
                 }
                 nanos += clock.getAsLong() - t0;
+                wallNanos += wallClock.getAsLong() - w0;
                 if (!Double.isFinite(loss)) {
                     lost = true;
                     break;
                 }
                 if ((it + 1) % s.evalEvery() == 0 || it + 1 == limit) {
                     double val = evaluate(run.pipeline);
-                    curve.add(new Point(it + 1, step, nanos / 1e9, val));
+                    curve.add(new Point(it + 1, step, nanos / 1e9, wallNanos / 1e9, val));
                     progress.accept(String.format(java.util.Locale.ROOT, "%s it %d step %d val %.4f %.1f s%s", name,
                             it + 1, step, val, nanos / 1e9, failed > 0 ? " failures " + failed : ""));
                     if (Double.isNaN(reachedAt) && val <= target) {

@@ -33,17 +33,18 @@ public final class CheckfreeReport {
         try {
             Files.createDirectories(dir);
             StringBuilder summary = new StringBuilder("run,strategy,rate_percent,failures,lost_steps,recovery_s,"
-                    + "seconds_to_target,iterations_to_target,lost\n");
+                    + "seconds_to_target,wall_seconds_to_target,iterations_to_target,lost\n");
             for (CheckfreeExperiment.Outcome o : outcomes) {
-                StringBuilder csv = new StringBuilder("iteration,step,seconds,val_loss\n");
+                StringBuilder csv = new StringBuilder("iteration,step,seconds,wall_seconds,val_loss\n");
                 for (CheckfreeExperiment.Point p : o.curve()) {
-                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.6f%n", p.iteration(), p.step(), p.seconds(),
-                            p.valLoss()));
+                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.6f%n", p.iteration(), p.step(),
+                            p.seconds(), p.wallSeconds(), p.valLoss()));
                 }
                 Files.writeString(dir.resolve(o.name().replace('@', '_') + ".csv"), csv.toString());
-                summary.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.3f,%.3f,%d,%b%n", o.name(),
+                summary.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.3f,%.3f,%.3f,%d,%b%n", o.name(),
                         o.strategy() == null ? "none" : o.strategy().name(), o.ratePercent(), o.failures(),
-                        o.lostSteps(), o.recoverySeconds(), o.secondsToTarget(), o.iterationsToTarget(), o.lost()));
+                        o.lostSteps(), o.recoverySeconds(), o.secondsToTarget(), wallAtTarget(o),
+                        o.iterationsToTarget(), o.lost()));
             }
             Files.writeString(dir.resolve("summary.csv"), summary.toString());
             for (int rate : rates) {
@@ -60,7 +61,7 @@ public final class CheckfreeReport {
                     }
                 }
                 ExperimentReport.writeLines(dir.resolve("val_loss_" + rate + ".png"),
-                        "measured wall-clock seconds (evaluation excluded)", "validation loss", names, curves);
+                        "seconds on the run clock (evaluation excluded)", "validation loss", names, curves);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the experiment's results to " + dir, e);
@@ -109,6 +110,15 @@ public final class CheckfreeReport {
         out.put("seconds_to_target", seconds);
         out.put("runs_lost", lost);
         return out;
+    }
+
+    private static double wallAtTarget(CheckfreeExperiment.Outcome o) {
+        for (CheckfreeExperiment.Point p : o.curve()) {
+            if (p.iteration() == o.iterationsToTarget()) {
+                return p.wallSeconds();
+            }
+        }
+        return Double.NaN;
     }
 
     private static CheckfreeExperiment.Outcome find(List<CheckfreeExperiment.Outcome> outcomes, Strategy s, int rate) {

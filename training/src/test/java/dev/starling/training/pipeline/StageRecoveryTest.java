@@ -103,7 +103,7 @@ class StageRecoveryTest {
         try (ParallelFor pool = new ParallelFor(1)) {
             CheckfreeExperiment experiment = new CheckfreeExperiment(settings, data, pool, line -> { });
             for (Strategy s : Strategy.values()) {
-                CheckfreeExperiment.Outcome o = experiment.run(s, 50, 0.0, () -> 0L);
+                CheckfreeExperiment.Outcome o = experiment.run(s, 50, 0.0, () -> 0L, () -> 0L);
                 assertFalse(o.lost(), s + " lost the run");
                 assertTrue(o.failures() > 0, s + " met no failure");
                 assertEquals(24, o.curve().getLast().iteration(), s + " ran every iteration");
