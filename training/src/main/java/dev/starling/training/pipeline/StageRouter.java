@@ -84,13 +84,11 @@ public final class StageRouter<P> {
      */
     public Optional<P> choose(int stage, Set<P> tried) {
         List<P> candidates = new ArrayList<>();
-        List<Double> weights = new ArrayList<>();
         double best = 0;
         for (Map.Entry<P, Entry> e : peers.entrySet()) {
             if (e.getValue().stage == stage && !tried.contains(e.getKey())) {
                 candidates.add(e.getKey());
                 double w = e.getValue().elementsPerSecond;
-                weights.add(w);
                 if (!Double.isNaN(w)) {
                     best = Math.max(best, w);
                 }
@@ -172,6 +170,33 @@ public final class StageRouter<P> {
             }
         }
         return n;
+    }
+
+    /**
+     * Where a joining (or idle) peer should go: the stage with the least usable throughput, an empty stage first,
+     * so that the pools stay balanced and a stage that ran short is refilled (SWARM's rebalancing).
+     *
+     * @param stages S
+     * @return the stage
+     */
+    public int stageToJoin(int stages) {
+        double[] total = new double[stages];
+        int[] count = new int[stages];
+        for (Entry e : peers.values()) {
+            if (e.stage >= 0 && e.stage < stages) {
+                count[e.stage]++;
+                total[e.stage] += Double.isNaN(e.elementsPerSecond) ? 0 : e.elementsPerSecond;
+            }
+        }
+        int best = 0;
+        for (int s = 1; s < stages; s++) {
+            boolean emptier = count[s] == 0 && count[best] > 0;
+            boolean slower = (count[s] == 0) == (count[best] == 0) && total[s] < total[best];
+            if (emptier || slower) {
+                best = s;
+            }
+        }
+        return best;
     }
 
     /**
