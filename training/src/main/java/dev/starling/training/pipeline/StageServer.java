@@ -57,6 +57,7 @@ public final class StageServer implements AutoCloseable {
     private final ArrayDeque<Activations> free = new ArrayDeque<>();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong served = new AtomicLong();
+    private volatile byte[] published;
     private volatile float lr;
     private volatile float clipNorm;
 
@@ -90,6 +91,13 @@ public final class StageServer implements AutoCloseable {
         this.lr = 1e-3f;
         this.clipNorm = 1f;
         host.setHandler(PipelineFrame.PROTOCOL, stream -> new RequestHandler());
+        publishWeights();
+        dev.starling.p2p.protocol.oneshot.OneMessageProtocol.serve(host, StageRejoin.PROTOCOL, () -> published);
+    }
+
+    /** Runs on the compute thread: what {@link StageRejoin} serves to a peer rebuilding a neighbouring stage. */
+    private void publishWeights() {
+        published = StageRejoin.encode(worker);
     }
 
     /**
@@ -271,6 +279,7 @@ public final class StageServer implements AutoCloseable {
         worker.accumulated();
         if (worker.pending() >= accumulate) {
             worker.step(pool, lr, clipNorm);
+            publishWeights();
         }
     }
 
@@ -316,6 +325,7 @@ public final class StageServer implements AutoCloseable {
     @Override
     public void close() {
         host.removeHandler(PipelineFrame.PROTOCOL);
+        host.removeHandler(StageRejoin.PROTOCOL);
         compute.shutdown();
         try {
             compute.awaitTermination(10, TimeUnit.SECONDS);

@@ -183,4 +183,53 @@ class PipelineOverStreamsTest {
             assertEquals(ra[i], rb[i]);
         }
     }
+
+    @Test
+    void shouldRebuildALostStageFromItsNeighboursOverStreamsAndContinue() throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        StageRouter<PeerId> router = start(new StageServer.Behaviour[][] {{h}, {h}, {h}});
+        PipelineClient pipeline = new PipelineClient(client, router, 3, CONFIG.nEmbd(), TimeUnit.SECONDS.toNanos(30),
+                System::nanoTime);
+        for (int mb = 1; mb <= 3; mb++) {
+            int[][] xy = batch(mb);
+            assertEquals(MicroBatchResult.Status.DONE, pipeline.run(mb, xy[0], xy[1], B, T).status());
+        }
+        servers.get(1).host().close();
+        int[][] xy = batch(9);
+        assertEquals(MicroBatchResult.Status.STAGE_LOST, pipeline.run(4, xy[0], xy[1], B, T).status());
+
+        Host joiner = host(9);
+        PeerId prev = servers.get(0).host().peerId();
+        PeerId next = servers.get(2).host().peerId();
+        joiner.dial(Multiaddr.fromString("/memory/pipe1/p2p/" + prev)).get(5, TimeUnit.SECONDS);
+        joiner.dial(Multiaddr.fromString("/memory/pipe3/p2p/" + next)).get(5, TimeUnit.SECONDS);
+        GptStage rebuilt = new GptStage(CONFIG, 1, 3);
+        StageRejoin.checkFree(joiner, prev, next, rebuilt).get(30, TimeUnit.SECONDS);
+        float[][] expected = new float[2][];
+        double[] norms = new double[2];
+        for (int k = 0; k < 2; k++) {
+            StageServer neighbour = servers.get(k == 0 ? 0 : 2);
+            int j = k;
+            expected[k] = neighbour.onCompute(w -> {
+                norms[j] = w.lastGradNorm();
+                int[] r = w.stage().blockRange();
+                return java.util.Arrays.copyOfRange(w.stage().parameters().data(), r[0], r[0] + r[1]);
+            }).get(5, TimeUnit.SECONDS);
+        }
+        int[] range = rebuilt.blockRange();
+        float[] want = new float[range[1]];
+        dev.starling.fault.checkfree.CheckFree.average(expected[0], 0, norms[0], expected[1], 0, norms[1], want, 0,
+                want.length);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], rebuilt.parameters().data()[range[0] + i], 0f, "block weight " + i);
+        }
+        StageServer replacement = new StageServer(joiner, new StageWorker(rebuilt, ADAMW), pool, B, T, 1, 4,
+                StageServer.Behaviour.HONEST);
+        servers.add(replacement);
+        client.dial(Multiaddr.fromString("/memory/pipe9/p2p/" + joiner.peerId())).get(5, TimeUnit.SECONDS);
+        router.add(joiner.peerId(), router.stageToJoin(3));
+        MicroBatchResult after = pipeline.run(5, xy[0], xy[1], B, T);
+        assertEquals(MicroBatchResult.Status.DONE, after.status());
+        assertTrue(Float.isFinite(after.loss()));
+    }
 }
