@@ -10,9 +10,10 @@
  * peer after repeated bad input; {@code StagePoolAveraging} averages a stage pool's weights with the butterfly
  * all-reduce; {@code StageRejoin} lets a peer assigned to a stage that lost all its peers fetch its neighbours' block
  * weights and gradient norms ({@code /starling/stage-weights/1.0.0}) and initialise the stage by CheckFree, and
- * {@code StageRouter.stageToJoin} says which stage a joining peer should serve. In one thread: {@code StagedPipeline} runs the same stage parts with in-process hops, {@code
- * StageRecovery} applies the recovery plans of {@code dev.starling.fault.checkfree}, and {@code CheckfreeExperiment}
- * / {@code CheckfreeReport} are {@code starling experiment checkfree}.
+ * {@code StageRouter.stageToJoin} says which stage a joining peer should serve. In one thread:
+ * {@code StagedPipeline} runs the same stage parts with in-process hops, {@code StageRecovery} applies the recovery
+ * plans of {@code dev.starling.fault.checkfree}, and {@code CheckfreeExperiment} / {@code CheckfreeReport} are
+ * {@code starling experiment checkfree}.
  *
  * <p><b>Decisions.</b>
  * <ul>
