@@ -23,7 +23,9 @@
  *   <li>The last stage answers a FORWARD with d(input) and the loss in one round trip.</li>
  *   <li>Tied embedding: the first and last stage each hold {@code wte}. In one process their gradients are summed
  *       every step ({@code GptStage.syncTiedGradients}), which equals the whole model's gradient. Over p2p that
- *       exchange is not implemented yet: the two copies are re-equalised only when an averaging round covers both.</li>
+ *       exchange is not implemented yet: the first and last stage peers' copies drift apart</li>
+ *   <li>CheckFree+'s out-of-order micro-batches run only in {@code StagedPipeline}: {@code StageServer} accepts
+ *       forwards from stage s-1 only.</li>
  *   <li>Within a stage pool the peers average weights (outer lr 1, no momentum); DiLoCo's Nesterov outer step is left
  *       for later.</li>
  *   <li>A rebuilt stage restarts its AdamW moments; checkpoint-restart restores them (AdamW's step counter, used only
