@@ -29,6 +29,8 @@ public final class Activations {
     final Layer[] layers;
     /** Embedding output (N,C). */
     final int encoded;
+    /** Input of a pipeline stage's head (N,C): the residual the final layer norm reads (GptStage only). */
+    final int headIn;
     /** Final layer norm output (N,C) and its statistics (2N). */
     final int lnf;
     final int lnfStats;
@@ -60,6 +62,27 @@ public final class Activations {
      * @throws IllegalArgumentException if T exceeds the block size or the buffers exceed 2^31 floats
      */
     public Activations(GptConfig config, int batch, int seq) {
+        this(config, batch, seq, 0, config.nLayer(), true);
+    }
+
+    /**
+     * Allocates the buffers of one pipeline stage: the saved values of blocks {@code [firstLayer, endLayer)} only,
+     * and the logits only when the stage holds the output head.
+     *
+     * @param config     the whole model
+     * @param batch      B
+     * @param seq        T, at most the block size
+     * @param firstLayer the stage's first block
+     * @param endLayer   one past its last block
+     * @param head       whether the stage holds the final norm and the output head
+     * @throws IllegalArgumentException if T exceeds the block size, the layer range is empty or outside the model,
+     *                                  or the buffers exceed 2^31 floats
+     */
+    Activations(GptConfig config, int batch, int seq, int firstLayer, int endLayer, boolean head) {
+        if (firstLayer < 0 || endLayer > config.nLayer() || firstLayer > endLayer) {
+            throw new IllegalArgumentException("layer range [" + firstLayer + "," + endLayer + ") is outside the "
+                    + config.nLayer() + " blocks");
+        }
         if (seq > config.blockSize() || seq < 1 || batch < 1) {
             throw new IllegalArgumentException("need 1 <= T <= block size " + config.blockSize() + " and B >= 1, got T "
                     + seq + ", B " + batch);
@@ -70,16 +93,17 @@ public final class Activations {
         long c = config.nEmbd();
         long[] next = {0};
         layers = new Layer[config.nLayer()];
-        for (int l = 0; l < layers.length; l++) {
+        for (int l = firstLayer; l < endLayer; l++) {
             layers[l] = new Layer(take(next, n * c), take(next, 2 * n), take(next, 3 * n * c),
                     take(next, n * c), take(next, (long) batch * config.nHead() * seq), take(next, n * c),
                     take(next, n * c), take(next, n * c), take(next, 2 * n), take(next, 4 * n * c),
                     take(next, 4 * n * c), take(next, n * c), take(next, n * c));
         }
         encoded = take(next, n * c);
+        headIn = take(next, head ? n * c : 0);
         lnf = take(next, n * c);
         lnfStats = take(next, 2 * n);
-        logits = take(next, n * config.vocabSize());
+        logits = take(next, head ? n * config.vocabSize() : 0);
         losses = take(next, n);
         acts = new float[(int) next[0]];
         long[] g = {0};

@@ -33,6 +33,10 @@ final class Block {
         mlp = new Mlp(config, layout, prefix + "mlp.");
     }
 
+    int index() {
+        return index;
+    }
+
     int[] residualProjections() {
         return new int[] {attn.projWeight(), mlp.projWeight()};
     }

@@ -199,10 +199,14 @@ public final class Gpt implements AutoCloseable {
     }
 
     private void checkIds(int[] ids, int n) {
+        checkIds(ids, n, config.vocabSize());
+    }
+
+    /** Rejects fewer than n ids or an id outside [0, v). */
+    static void checkIds(int[] ids, int n, int v) {
         if (ids.length < n) {
             throw new IllegalArgumentException("need " + n + " token ids, got " + ids.length);
         }
-        int v = config.vocabSize();
         for (int i = 0; i < n; i++) {
             if (ids[i] < 0 || ids[i] >= v) {
                 throw new IllegalArgumentException("token id " + ids[i] + " is outside the vocabulary [0," + v + ")");

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "Experiments; each writes CSV + PNG files and prints one final JSON line on stdout.",
-        subcommands = {ExperimentDilocoCommand.class, ExperimentByzantineCommand.class})
+        subcommands = {ExperimentDilocoCommand.class, ExperimentByzantineCommand.class,
+                ExperimentCheckfreeCommand.class})
 public final class ExperimentCommand {
 }

@@ -174,6 +174,55 @@ public final class ExperimentReport {
         return img;
     }
 
+    /**
+     * Writes a PNG of named curves on one linear chart (for experiments whose x axis is not tokens or bytes).
+     *
+     * @param file   the PNG to write
+     * @param xLabel x axis label
+     * @param yLabel y axis label
+     * @param names  one name per curve
+     * @param curves per curve, its points as {x, y} pairs
+     * @throws UncheckedIOException when the file cannot be written
+     */
+    public static void writeLines(final Path file, final String xLabel, final String yLabel, final List<String> names,
+                                  final List<List<double[]>> curves) {
+        BufferedImage img = new BufferedImage(WIDTH / 2 + 260, HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), HEIGHT);
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        double maxX = 1e-9;
+        for (List<double[]> c : curves) {
+            for (double[] p : c) {
+                lo = Math.min(lo, p[1]);
+                hi = Math.max(hi, p[1]);
+                maxX = Math.max(maxX, p[0]);
+            }
+        }
+        Panel panel = new Panel(70, 40, 560, 480, 0, maxX, false, lo, Math.min(hi, lo + 2.5));
+        panel.axes(g, xLabel, yLabel);
+        for (int i = 0; i < curves.size(); i++) {
+            g.setColor(PALETTE[i % PALETTE.length]);
+            g.setStroke(new BasicStroke(1.6f));
+            List<DilocoExperiment.Point> points = new ArrayList<>();
+            for (double[] p : curves.get(i)) {
+                points.add(new DilocoExperiment.Point(Math.round(p[0] * 1000), 0, p[1], 0));
+            }
+            panel.scaled(1000).line(g, points, false);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.drawString(names.get(i), 650, 60 + 16 * i);
+        }
+        g.dispose();
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            ImageIO.write(img, "png", file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     /** One chart's frame and scales. */
     private record Panel(int x, int y, int w, int h, double x0, double x1, boolean logX, double y0, double y1) {
         void axes(final Graphics2D g, final String xLabel, final String yLabel) {
@@ -191,6 +240,11 @@ public final class ExperimentReport {
                 String xs = logX ? String.format(Locale.ROOT, "%.1f", xv) : String.format(Locale.ROOT, "%.2g", xv);
                 g.drawString(xs, x + w * k / 4 - 15, y + h + 18);
             }
+        }
+
+        /** The same frame with its x scale multiplied (for x values stored as scaled longs). */
+        Panel scaled(final double factor) {
+            return new Panel(x, y, w, h, x0 * factor, x1 * factor, logX, y0, y1);
         }
 
         void line(final Graphics2D g, final List<DilocoExperiment.Point> curve, final boolean bytes) {
