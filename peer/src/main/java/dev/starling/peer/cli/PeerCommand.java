@@ -57,6 +57,10 @@ public final class PeerCommand implements Callable<Integer> {
             + " stopped)")
     int rounds;
 
+    @Option(names = "--attack", paramLabel = "NAME", description = "for experiments: attack the run (sign-flip,"
+            + " noise, alie, ipm, stale-replay, lying-reducer)")
+    String attack;
+
     @Override
     public Integer call() throws Exception {
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -75,6 +79,7 @@ public final class PeerCommand implements Callable<Integer> {
         if (bootstrap.isEmpty()) {
             throw new UserError("give --join MADDR (the coordinator prints it) or --join-file FILE");
         }
+        dev.starling.collectives.attack.SelfAttack attacker = NodeOptions.attack(attack, System.nanoTime());
         PrivateKey identity = KeyFile.loadOrCreate(key);
         AtomicBoolean stop = new AtomicBoolean();
         Thread main = Thread.currentThread();
@@ -95,6 +100,7 @@ public final class PeerCommand implements Callable<Integer> {
             int shard = node.peerId().hashCode() & 0x7fffffff;
             try (ParallelFor pool = new ParallelFor(nThreads);
                  MeshDiloco diloco = new MeshDiloco(node, dataset, pool, shard)) {
+                diloco.attack(attacker);
                 diloco.run(rounds, stop::get, outcome -> {
                     last.set(outcome);
                     telemetry.publish(outcome);

@@ -1,5 +1,6 @@
 package dev.starling.peer.node;
 
+import dev.starling.collectives.attack.SelfAttack;
 import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
 import dev.starling.collectives.codec.UpdateChunks;
@@ -60,6 +61,7 @@ public final class MeshDiloco implements AutoCloseable {
     private final DilocoPeer peer;
     private final Evaluator evaluator;
     private final TrainConfig config;
+    private SelfAttack attack;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -92,6 +94,17 @@ public final class MeshDiloco implements AutoCloseable {
             LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
                     + " over the mesh the all-reduce does not yet overlap the next inner phase");
         }
+    }
+
+    /**
+     * Makes this peer attack the run (experiments and tests of the defences): it corrupts its own outgoing update,
+     * or lies about the part it reduces. Call before {@link #run}.
+     *
+     * @param attack the attacker, or {@code null} for an honest peer
+     */
+    public void attack(SelfAttack attack) {
+        this.attack = attack;
+        peer.reduceWith(attack == null ? null : attack.reducer(ManifestTraining.outer(manifest).aggregator()));
     }
 
     /**
@@ -139,8 +152,14 @@ public final class MeshDiloco implements AutoCloseable {
         long now = System.nanoTime();
         long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
         ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now + cap / 2, now + cap));
+        if (attack != null) {
+            attack.corrupt(peer.update(), round);
+        }
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
+        if (attack != null) {
+            attack.observeAggregate(result.aggregate());
+        }
         peer.finishRound(result);
         boolean leader = members.getFirst().equals(node.host().peerId());
         double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;

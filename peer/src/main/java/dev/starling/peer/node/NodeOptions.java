@@ -1,5 +1,7 @@
 package dev.starling.peer.node;
 
+import dev.starling.collectives.attack.PeerAttack;
+import dev.starling.collectives.attack.SelfAttack;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.P2pException;
 import dev.starling.peer.cli.UserError;
@@ -53,4 +55,24 @@ public final class NodeOptions {
             throw new UserError(flag + " " + value + " must be HOST:PORT, for example 127.0.0.1:8080", e);
         }
     }
+
+    /**
+     * Parses {@code --attack NAME} into the attacker a mesh peer runs.
+     *
+     * @param name the attack's name, or {@code null} for an honest peer
+     * @param seed the noise seed
+     * @return the attacker, or {@code null}
+     * @throws UserError for an unknown name or one the mesh cannot run, listing the valid names
+     */
+    public static SelfAttack attack(String name, long seed) {
+        if (name == null) {
+            return null;
+        }
+        PeerAttack attack = PeerAttack.fromName(name).filter(PeerAttack::onMesh).orElseThrow(() -> new UserError(
+                "--attack " + name + " is not an attack a peer can mount; use one of " + PeerAttack.names(true)));
+        return new SelfAttack(attack, seed, LYING_REDUCER_SHIFT);
+    }
+
+    /** What {@code --attack lying-reducer} adds to every coordinate of the part it reduces. */
+    static final float LYING_REDUCER_SHIFT = 0.01f;
 }

@@ -1,5 +1,6 @@
 package dev.starling.training.diloco;
 
+import dev.starling.collectives.aggregate.Aggregator;
 import dev.starling.collectives.butterfly.ButterflyConfig;
 import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
@@ -45,6 +46,7 @@ public final class DilocoPeer implements AutoCloseable {
     private final Co2OuterOptimizer co2;
     private float[] pending;
     private float deltaScale = 1f;
+    private Aggregator reducer;
     private double lastInnerLoss = Double.NaN;
 
     /**
@@ -84,6 +86,16 @@ public final class DilocoPeer implements AutoCloseable {
     }
 
     /**
+     * Makes this peer reduce its part with {@code rule} instead of the run's aggregator (a lying reducer, for
+     * experiments and {@code --attack lying-reducer}).
+     *
+     * @param rule the rule, or {@code null} for the run's
+     */
+    public void reduceWith(final Aggregator rule) {
+        this.reducer = rule;
+    }
+
+    /**
      * Runs H inner steps.
      *
      * @return the mean training loss over them
@@ -119,8 +131,8 @@ public final class DilocoPeer implements AutoCloseable {
             }
         }
         ButterflyConfig config = new ButterflyConfig(roster, self, delta.length, PartSplit.even(),
-            outer.contributionCodec(), outer.aggregateCodec(), outer.aggregator(), null, null, runIdHash, round,
-            deadlines.reduceNanos(), deadlines.gatherNanos());
+            outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(), null,
+            null, runIdHash, round, deadlines.reduceNanos(), deadlines.gatherNanos());
         return new ButterflyMember(config, errorFeedback);
     }
 
