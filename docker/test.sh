@@ -4,19 +4,19 @@
 # peers, and waits until the coordinator's JSON API shows three rounds in which all of them took part,
 # with falling validation loss. Then it starts the `churn` profile (a container that kills and restarts
 # peers at random) for CHURN_SECONDS and checks that it killed peers and that rounds kept completing
-# during the churn and after it. When the image's `starling peer` has --attack, it then starts the
-# `byzantine` profile (ATTACKERS peers with --attack $STARLING_ATTACK) and checks that rounds keep
-# completing with the attackers in the group and that validation loss stays below where the run started.
+# during the churn and after it. When the image's `starling peer` has --attack, it then starts a new run
+# with the `byzantine` profile (PEERS peers plus ATTACKERS peers with --attack $STARLING_ATTACK) and checks
+# for three rounds with every member, attackers included, and falling validation loss.
 # Always ends with `down -v` and checks that no container, network or volume of its project is left.
 # Exits non-zero on any failure, with one line saying what failed. Needs root (or the docker group),
 # a running Docker engine, docker-compose 1.28 or newer, curl and python3.
-# Settings: PEERS (4), CHURN_SECONDS (60), ATTACKERS (1), STARLING_ATTACK (sign-flip), BYZANTINE (auto|0),
+# Settings: PEERS (4), CHURN_SECONDS (90), ATTACKERS (1), STARLING_ATTACK (sign-flip), BYZANTINE (auto|0),
 # STARLING_DASHBOARD_PORT (8080), BUILD_IMAGE/BASE_IMAGE (both or neither).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 project=starlingtest
 peers=${PEERS:-4}
-churn_seconds=${CHURN_SECONDS:-60}
+churn_seconds=${CHURN_SECONDS:-90}
 attackers=${ATTACKERS:-1}
 byzantine=${BYZANTINE:-auto}
 export STARLING_ATTACK=${STARLING_ATTACK:-sign-flip}
@@ -114,14 +114,13 @@ wait_for() {
   die "$what within ${limit}s; rounds (round:groupSize:valLoss): $(rounds \
     "' '.join('%d:%d:%.3f' % (x['round'], x['groupSize'], x['valLoss']) for x in r[-12:])" 2>/dev/null)"
 }
-last_round() { rounds "r[-1]['round'] if r else 0"; }
+last_round() { rounds "max((x['round'] for x in r), default=0)"; }
 summary() { rounds "' '.join('%d:%d:%.3f' % (x['round'], x['groupSize'], x['valLoss']) for x in r[-$1:])"; }
 
 full="[x for x in r if x['groupSize'] == $peers]"
 wait_for 600 "len($full) >= 3 and $full[-1]['valLoss'] < $full[0]['valLoss']" \
   "three rounds with all $peers peers and falling validation loss"
 phase "ok: three full rounds with falling validation loss (round:groupSize:valLoss $(summary 6))"
-first_loss=$(rounds "r[0]['valLoss']")
 
 # Churn: the `churn` profile's container kills a random peer, restarts it later, and repeats.
 before=$(last_round)
@@ -136,23 +135,25 @@ during=$(last_round)
 "${compose[@]}" --profile churn stop churn >/dev/null 2>&1   # restarts the peer it holds down
 (( during >= before + 2 )) || die "only $((during - before)) rounds completed during ${churn_seconds}s of churn (want 2)"
 phase "ok: $kills kills, rounds $before -> $during during churn"
-wait_for 240 "len(r) > 0 and r[-1]['round'] >= $during + 2" "two more rounds after the churn stopped"
+wait_for 240 "len(r) > 0 and max(x['round'] for x in r) >= $during + 2" "two more rounds after the churn stopped"
 phase "ok: rounds kept completing after the churn (round:groupSize:valLoss $(summary 4))"
 
-# Byzantine: attackers join the run; the aggregator (run.toml: centered-clip) must keep training on course.
+# Byzantine: a fresh run with attackers in it from the start (a peer that joins mid-run sits rounds out, so
+# they could not be added to the run above); the aggregator (run.toml: centered-clip) must keep training on course.
 if [ "$byzantine" = 0 ]; then
   phase "skipping the byzantine phase (BYZANTINE=0)"
 elif ! docker run --rm starling/peer:local peer --help 2>&1 | grep -q -- '--attack'; then
   phase "skipping the byzantine phase: this build's 'starling peer' has no --attack option"
 else
-  before=$(last_round)
-  phase "byzantine: $attackers attacker(s) with --attack $STARLING_ATTACK (last round so far $before)"
-  "${compose[@]}" --profile byzantine up -d --no-deps --scale attacker="$attackers" attacker >"$logs/byz.log" 2>&1 \
-    || { tail -5 "$logs/byz.log" >&2; die "could not start the attackers"; }
-  attacked="[x for x in r if x['round'] > $before and x['groupSize'] > $peers]"
-  wait_for 300 "len($attacked) >= 3" "three rounds with the attacker(s) in the group"
-  wait_for 5 "all(x['valLoss'] == x['valLoss'] and x['valLoss'] < $first_loss for x in $attacked)" \
-    "validation loss under attack staying below the first round's ($first_loss)"
-  phase "ok: training held under attack (round:groupSize:valLoss $(summary 4))"
+  phase "byzantine: a new run with $peers peers and $attackers attacker(s) running --attack $STARLING_ATTACK"
+  "${compose[@]}" "${every_profile[@]}" down -v --timeout 10 >"$logs/byz.log" 2>&1 \
+    || { tail -5 "$logs/byz.log" >&2; die "could not take the first run down"; }
+  "${compose[@]}" --profile byzantine up -d --scale peer="$peers" --scale attacker="$attackers" >"$logs/byz.log" 2>&1 \
+    || { tail -5 "$logs/byz.log" >&2; die "could not start the byzantine run"; }
+  group=$((peers + attackers))
+  attacked="[x for x in r if x['groupSize'] == $group]"
+  wait_for 600 "len($attacked) >= 3 and $attacked[-1]['valLoss'] < $attacked[0]['valLoss']" \
+    "three rounds with all $group members (attackers included) and falling validation loss"
+  phase "ok: validation loss fell with the attacker(s) in the group (round:groupSize:valLoss $(summary 6))"
 fi
 phase "passed"
