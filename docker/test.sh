@@ -8,8 +8,8 @@
 # with the `byzantine` profile (PEERS peers plus ATTACKERS peers with --attack $STARLING_ATTACK) and checks
 # for three rounds with every member, attackers included, and falling validation loss.
 # Always ends with `down -v` and checks that no container, network or volume of its project is left.
-# Exits non-zero on any failure, with one line saying what failed. Needs root (or the docker group),
-# a running Docker engine, docker-compose 1.28 or newer, curl and python3.
+# Exits 1 on any failure, with one line saying what failed; 2 on bad input (nothing started then).
+# Needs root (or the docker group), a running Docker engine, docker-compose 1.28 or newer, curl and python3.
 # Settings: PEERS (4), CHURN_SECONDS (90), ATTACKERS (1), STARLING_ATTACK (sign-flip), BYZANTINE (auto|0),
 # STARLING_DASHBOARD_PORT (8080), BUILD_IMAGE/BASE_IMAGE (both or neither).
 set -euo pipefail
@@ -28,29 +28,30 @@ every_profile=(--profile churn --profile byzantine)
 
 say() { echo "docker-test: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
+bad() { say "$*"; exit 2; }   # bad input or a missing tool: nothing was started
 phase_start=$SECONDS
 phase() { say "$1 (+$((SECONDS - phase_start))s)"; }
 
 # Bad input first: each check says what to fix, and nothing has been started yet.
 for n in "$peers" "$churn_seconds" "$attackers" "$port"; do
-  [[ $n =~ ^[0-9]+$ ]] || die "PEERS, CHURN_SECONDS, ATTACKERS and STARLING_DASHBOARD_PORT must be whole numbers (got '$n')"
+  [[ $n =~ ^[0-9]+$ ]] || bad "PEERS, CHURN_SECONDS, ATTACKERS and STARLING_DASHBOARD_PORT must be whole numbers (got '$n')"
 done
-(( peers >= 2 )) || die "PEERS must be at least 2 (a group needs two members), got $peers"
-(( attackers >= 1 )) || die "ATTACKERS must be at least 1, got $attackers"
+(( peers >= 2 )) || bad "PEERS must be at least 2 (a group needs two members), got $peers"
+(( attackers >= 1 )) || bad "ATTACKERS must be at least 1, got $attackers"
 for tool in docker docker-compose curl python3; do
-  command -v "$tool" >/dev/null || die "$tool is not installed (Debian: apt-get install docker.io docker-compose curl python3)"
+  command -v "$tool" >/dev/null || bad "$tool is not installed (Debian: apt-get install docker.io docker-compose curl python3)"
 done
 compose_version=$(docker-compose version --short 2>/dev/null || echo 0)
 python3 -c "import sys; v=[int(x) for x in '$compose_version'.split('.')[:2]]; sys.exit(0 if v >= [1, 28] else 1)" \
-  2>/dev/null || die "docker-compose $compose_version is too old: the churn and byzantine profiles need 1.28 or newer"
+  2>/dev/null || bad "docker-compose $compose_version is too old: the churn and byzantine profiles need 1.28 or newer"
 docker info >/dev/null 2>&1 \
-  || die "no Docker engine answers (is dockerd running? start it, e.g. 'dockerd &', or run .ci/install.d/docker.sh)"
+  || bad "no Docker engine answers (is dockerd running? start it, e.g. 'dockerd &', or run .ci/install.d/docker.sh)"
 if [ -n "${BUILD_IMAGE+x}${BASE_IMAGE+x}" ]; then
-  [ -n "${BUILD_IMAGE:-}" ] || die "BASE_IMAGE is set but BUILD_IMAGE is not (or is empty): set both, or neither"
-  [ -n "${BASE_IMAGE:-}" ] || die "BUILD_IMAGE is set but BASE_IMAGE is not (or is empty): set both, or neither"
+  [ -n "${BUILD_IMAGE:-}" ] || bad "BASE_IMAGE is set but BUILD_IMAGE is not (or is empty): set both, or neither"
+  [ -n "${BASE_IMAGE:-}" ] || bad "BUILD_IMAGE is set but BASE_IMAGE is not (or is empty): set both, or neither"
   for var in BUILD_IMAGE BASE_IMAGE; do
     docker image inspect "${!var}" >/dev/null 2>&1 || docker pull -q "${!var}" >/dev/null 2>&1 \
-      || die "$var=${!var}: no such image here and it cannot be pulled (docker/local-base.sh builds starling/jdk:25 and starling/jre:25)"
+      || bad "$var=${!var}: no such image here and it cannot be pulled (docker/local-base.sh builds starling/jdk:25 and starling/jre:25)"
   done
 fi
 
@@ -85,7 +86,7 @@ trap 'exit 143' TERM
 # A run of this script that was killed may have left its project up (and holding the port).
 "${compose[@]}" "${every_profile[@]}" down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
 python3 -c "import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" \
-  2>/dev/null || die "port $port on 127.0.0.1 is in use (the dashboard needs it): free it or set STARLING_DASHBOARD_PORT"
+  2>/dev/null || bad "port $port on 127.0.0.1 is in use (the dashboard needs it): free it or set STARLING_DASHBOARD_PORT"
 
 if [ -z "${BUILD_IMAGE:-}" ]; then
   phase "building the base images from local parts (docker/local-base.sh)"
