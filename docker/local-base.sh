@@ -51,7 +51,7 @@ COPY java /opt/java/openjdk
 ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 DOCKERFILE
   rm -rf "$work/ctx/java" && mv "$2" "$work/ctx/java"
-  docker build -q -t "$1" "$work/ctx" >/dev/null
+  docker build -q --force-rm -t "$1" "$work/ctx" >/dev/null
   rm -rf "$work/ctx"
   say "built $1"
 }

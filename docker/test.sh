@@ -94,7 +94,7 @@ if [ -z "${BUILD_IMAGE:-}" ]; then
   export BUILD_IMAGE=starling/jdk:25 BASE_IMAGE=starling/jre:25
 fi
 phase "building the Starling and churn images on $BUILD_IMAGE / $BASE_IMAGE"
-"${compose[@]}" --profile churn build coordinator churn >"$logs/build.log" 2>&1 \
+"${compose[@]}" --profile churn build --force-rm coordinator churn >"$logs/build.log" 2>&1 \
   || { tail -25 "$logs/build.log" >&2; die "the image build failed (its last lines are above)"; }
 
 phase "starting a coordinator and $peers peers"
