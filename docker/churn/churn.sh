@@ -27,10 +27,12 @@ between() { echo $(( $1 + RANDOM % ($2 - $1 + 1) )); }
 nap() { sleep "$1" & wait $!; }   # interruptible, so SIGTERM is handled at once
 name_of() { api GET "/containers/$1/json" | grep -o '"Name":"[^"]*"' | head -1 | cut -d'"' -f4 | tr -d /; }
 
-project=${CHURN_PROJECT:-$(api GET "/containers/$HOSTNAME/json" \
-  | grep -o '"com.docker.compose.project":"[^"]*"' | head -1 | cut -d'"' -f4)} \
-  || fail "cannot reach the Docker Engine API at $sock"
-[ -n "$project" ] || fail "cannot tell this container's compose project; set CHURN_PROJECT"
+project=${CHURN_PROJECT:-}
+if [ -z "$project" ]; then
+  self=$(api GET "/containers/$HOSTNAME/json") || fail "cannot reach the Docker Engine API at $sock"
+  project=$(grep -o '"com.docker.compose.project":"[^"]*"' <<<"$self" | head -1 | cut -d'"' -f4 || true)
+  [ -n "$project" ] || fail "this container was not started by docker-compose; set CHURN_PROJECT to the project to churn"
+fi
 
 victim=""
 restore() {
