@@ -85,8 +85,12 @@ trap 'exit 143' TERM
 
 # A run of this script that was killed may have left its project up (and holding the port).
 "${compose[@]}" "${every_profile[@]}" down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
-python3 -c "import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" \
-  2>/dev/null || bad "port $port on 127.0.0.1 is in use (the dashboard needs it): free it or set STARLING_DASHBOARD_PORT"
+port_in_use="port $port on 127.0.0.1 is in use (the dashboard needs it): free it or set STARLING_DASHBOARD_PORT"
+check_port() {
+  python3 -c "import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" \
+    2>/dev/null || bad "$port_in_use"
+}
+check_port
 
 if [ -z "${BUILD_IMAGE:-}" ]; then
   phase "building the base images from local parts (docker/local-base.sh)"
@@ -98,8 +102,14 @@ phase "building the Starling and churn images on $BUILD_IMAGE / $BASE_IMAGE"
   || { tail -25 "$logs/build.log" >&2; die "the image build failed (its last lines are above)"; }
 
 phase "starting a coordinator and $peers peers"
-"${compose[@]}" up -d --scale peer="$peers" >"$logs/up.log" 2>&1 \
-  || { tail -5 "$logs/up.log" >&2; die "docker-compose up failed (its last lines are above)"; }
+check_port   # again: the build took minutes
+up() { # compose arguments; a port taken meanwhile is reported as such
+  "${compose[@]}" "$@" >"$logs/up.log" 2>&1 && return 0
+  grep -q "address already in use" "$logs/up.log" && bad "$port_in_use"
+  tail -5 "$logs/up.log" >&2
+  die "docker-compose $* failed (its last lines are above)"
+}
+up up -d --scale peer="$peers"
 
 rounds_json() { curl -fsS --max-time 5 "$api/rounds" 2>/dev/null || echo "[]"; }
 # Evaluates a python expression over r (the coordinator's rounds, oldest first) and prints the result.
@@ -149,8 +159,7 @@ else
   phase "byzantine: a new run with $peers peers and $attackers attacker(s) running --attack $STARLING_ATTACK"
   "${compose[@]}" "${every_profile[@]}" down -v --timeout 10 >"$logs/byz.log" 2>&1 \
     || { tail -5 "$logs/byz.log" >&2; die "could not take the first run down"; }
-  "${compose[@]}" --profile byzantine up -d --scale peer="$peers" --scale attacker="$attackers" >"$logs/byz.log" 2>&1 \
-    || { tail -5 "$logs/byz.log" >&2; die "could not start the byzantine run"; }
+  up --profile byzantine up -d --scale peer="$peers" --scale attacker="$attackers"
   group=$((peers + attackers))
   attacked="[x for x in r if x['groupSize'] == $group]"
   wait_for 600 "len($attacked) >= 3 and $attacked[-1]['valLoss'] < $attacked[0]['valLoss']" \
