@@ -34,7 +34,7 @@ else
     > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$work/rootfs/usr/local/share/ca-certificates/"
-    chroot "$work/rootfs" update-ca-certificates >/dev/null
+    chroot "$work/rootfs" update-ca-certificates >"$work/ca.log" 2>&1 || { cat "$work/ca.log" >&2; exit 1; }
   fi
   rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
   tar -C "$work/rootfs" -c . | docker import \
@@ -51,7 +51,7 @@ COPY java /opt/java/openjdk
 ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 DOCKERFILE
   rm -rf "$work/ctx/java" && mv "$2" "$work/ctx/java"
-  docker build -q -t "$1" "$work/ctx" >/dev/null
+  docker build -q --force-rm -t "$1" "$work/ctx" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
   rm -rf "$work/ctx"
   say "built $1"
 }
@@ -68,7 +68,8 @@ if have starling/jre:25; then
   say "starling/jre:25 exists"
 else
   "$jdk/bin/jlink" --add-modules java.se,jdk.incubator.vector,jdk.httpserver,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.jfr \
-    --strip-debug --no-man-pages --no-header-files --output "$work/jre"
+    --strip-debug --no-man-pages --no-header-files --output "$work/jre" \
+    >"$work/jlink.log" 2>&1 || { cat "$work/jlink.log" >&2; exit 1; }
   rm -f "$work/jre/lib/security/cacerts"
   cp -L "$jdk/lib/security/cacerts" "$work/jre/lib/security/cacerts"
   java_image starling/jre:25 "$work/jre"
