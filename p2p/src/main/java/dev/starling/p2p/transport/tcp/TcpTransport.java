@@ -8,6 +8,8 @@ import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.Transport;
+import dev.starling.p2p.emulation.HostEgress;
+import dev.starling.p2p.emulation.LinkShapingHandler;
 import dev.starling.p2p.mux.yamux.YamuxSession;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -39,6 +41,7 @@ public final class TcpTransport implements Transport {
     private final EventLoopGroup group;
     private final int receiveWindow;
     private final boolean inlineMuxer;
+    private final HostEgress egress;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     /**
@@ -72,6 +75,21 @@ public final class TcpTransport implements Transport {
      *                      false negotiates it with multistream-select after the handshake
      */
     public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow, boolean inlineMuxer) {
+        this(identity, group, receiveWindow, inlineMuxer, null);
+    }
+
+    /**
+     * Creates a transport whose connections emulate links (rate, delay, loss) on what this host sends.
+     *
+     * @param identity      our key
+     * @param group         event loops for connections and listeners
+     * @param receiveWindow yamux receive window per stream, bytes
+     * @param inlineMuxer   list yamux in Noise extensions
+     * @param egress        this host's emulated egress, or {@code null} for real links only
+     */
+    public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow, boolean inlineMuxer,
+                        HostEgress egress) {
+        this.egress = egress;
         this.identity = identity;
         this.group = group;
         this.receiveWindow = receiveWindow;
@@ -104,8 +122,14 @@ public final class TcpTransport implements Transport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
+                        CompletableFuture<Connection> upgraded = new CompletableFuture<>();
+                        if (egress != null) {
+                            LinkShapingHandler shaper = new LinkShapingHandler(egress, null);
+                            ch.pipeline().addFirst(LinkShapingHandler.NAME, shaper);
+                            upgraded.thenAccept(c -> shaper.remoteIdentified(c.remotePeer()));
+                        }
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(false, identity, null, router,
-                                new CompletableFuture<>(), receiveWindow, inlineMuxer));
+                                upgraded, receiveWindow, inlineMuxer));
                     }
                 });
         ChannelFuture bind = b.bind(bindTo);
@@ -141,6 +165,11 @@ public final class TcpTransport implements Transport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
+                        if (egress != null) {
+                            LinkShapingHandler shaper = new LinkShapingHandler(egress, expectedPeer);
+                            ch.pipeline().addFirst(LinkShapingHandler.NAME, shaper);
+                            result.thenAccept(c -> shaper.remoteIdentified(c.remotePeer()));
+                        }
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(true, identity, expectedPeer, router,
                                 result, receiveWindow, inlineMuxer));
                     }
