@@ -28,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs this peer's {@link ButterflyMember} of each round over libp2p streams: every outgoing chunk
- * travels on its own {@code /starling/butterfly/1.0.0} stream as one length-prefixed frame, and every
+ * Runs this peer's {@link ButterflyMember} of each round over libp2p streams: outgoing chunks travel as
+ * length-prefixed frames on one long-lived {@code /starling/butterfly/1.0.0} stream per remote peer
+ * ({@link ButterflyOutbox}: no per-chunk stream negotiation, written only while the stream is writable), and every
  * received frame is handed to the member of the round named in its header, with the sender's roster
  * index taken from the authenticated connection (never from the bytes). Frames for a round this peer
  * has not started yet are held, within {@link #MAX_EARLY_BYTES}, until it starts.
@@ -52,6 +53,7 @@ public final class MeshButterfly implements AutoCloseable {
     private final LongSupplier clock;
     private final int maxFrameBytes;
     private final ChunkDescriptor header = new ChunkDescriptor();
+    private final ButterflyOutbox outbox;
     private final Map<Long, Round> rounds = new HashMap<>();
     private final Map<Long, List<Early>> early = new HashMap<>();
     private long earlyBytes;
@@ -88,6 +90,7 @@ public final class MeshButterfly implements AutoCloseable {
         this.owner = owner;
         this.clock = clock;
         this.maxFrameBytes = maxFrameBytes;
+        this.outbox = new ButterflyOutbox(host, PROTOCOL);
         host.setHandler(PROTOCOL, stream -> new StreamHandler() {
             private final LengthPrefixedFrames frames = new LengthPrefixedFrames(ByteBufAllocator.DEFAULT,
                     maxFrameBytes);
@@ -204,20 +207,7 @@ public final class MeshButterfly implements AutoCloseable {
                 continue;
             }
             bytesSent += bytes.length;
-            host.newStream(to, List.of(PROTOCOL), stream -> new StreamHandler() {
-                @Override
-                public void onData(Stream s, ByteBuf data) {
-                    data.release(); // receivers never answer on this protocol
-                }
-            }).whenComplete((stream, error) -> {
-                if (error != null) {
-                    LOG.warn("butterfly: cannot open a stream to {} in round {}: {}", to, r.number,
-                            error.getMessage());
-                    return;
-                }
-                stream.write(LengthPrefixedFrames.encode(ByteBufAllocator.DEFAULT, bytes));
-                stream.closeWrite();
-            });
+            outbox.send(to, bytes, r.number);
         }
     }
 
@@ -252,6 +242,7 @@ public final class MeshButterfly implements AutoCloseable {
             }
             rounds.clear();
             early.clear();
+            outbox.close();
         });
     }
 }

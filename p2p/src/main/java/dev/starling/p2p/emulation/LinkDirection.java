@@ -90,6 +90,18 @@ public final class LinkDirection {
         return arrival;
     }
 
+    /**
+     * The slowest rate on the path (this link after the loss cap, or the host's uplink).
+     *
+     * @return bits per second, 0 when nothing limits the rate
+     */
+    public long bottleneckBitsPerSecond() {
+        long link = pacer.rateBitsPerSecond();
+        long up = uplink == null ? 0 : uplink.rateBitsPerSecond();
+        if (link == 0) return up;
+        return up == 0 ? link : Math.min(link, up);
+    }
+
     /** @return the profile this direction emulates */
     public LinkProfile profile() {
         return profile;

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.channels.ClosedChannelException;
@@ -24,6 +25,10 @@ import java.nio.channels.ClosedChannelException;
 public final class LinkShapingHandler extends ChannelDuplexHandler {
     /** The pipeline name used by the transports. */
     public static final String NAME = "link-emulation";
+    /** The emulated socket send buffer: bytes that may wait to be serialized before the channel turns unwritable. */
+    public static final int SEND_BUFFER_BYTES = 256 * 1024;
+    /** Netty's user-defined writability bit this handler drives. */
+    static final int WRITABILITY_INDEX = 5;
 
     private record Pending(Object message, ChannelPromise promise, boolean close) {
     }
@@ -33,6 +38,9 @@ public final class LinkShapingHandler extends ChannelDuplexHandler {
     private LinkDirection direction;
     private DelayLine<Pending> line;
     private ChannelHandlerContext ctx;
+    /** Bytes held in the line (waiting for the link, or travelling on it). */
+    private long heldBytes;
+    private boolean writable = true;
 
     /**
      * Creates the handler.
@@ -71,10 +79,32 @@ public final class LinkShapingHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext context, Object msg, ChannelPromise promise) {
-        long bytes = msg instanceof ByteBuf b ? b.readableBytes()
-                : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
+        long bytes = sizeOf(msg);
         long now = line.now();
+        heldBytes += bytes;
+        updateWritability();
         line.offer(new Pending(msg, promise, false), direction.admit(bytes, now));
+    }
+
+    private static long sizeOf(Object msg) {
+        return msg instanceof ByteBuf b ? b.readableBytes()
+                : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
+    }
+
+    /**
+     * Turns the channel unwritable while more than the link's bytes in flight (rate × delay) plus
+     * {@link #SEND_BUFFER_BYTES} are held, as a kernel socket buffer would, so writers that honour writability
+     * (yamux data frames) queue above this layer and control frames are not stuck behind seconds of data.
+     */
+    private void updateWritability() {
+        long rate = direction.bottleneckBitsPerSecond();
+        if (rate == 0) return;
+        long limit = SEND_BUFFER_BYTES + rate / 8 * direction.profile().delayNanos() / 1_000_000_000L;
+        boolean now = heldBytes <= limit;
+        if (now == writable) return;
+        writable = now;
+        ChannelOutboundBuffer buffer = ctx.channel().unsafe().outboundBuffer();
+        if (buffer != null) buffer.setUserDefinedWritability(WRITABILITY_INDEX, now);
     }
 
     @Override
@@ -96,7 +126,9 @@ public final class LinkShapingHandler extends ChannelDuplexHandler {
             ctx.flush(); // writes released in the same batch go out before the close
             ctx.close(p.promise());
         } else {
+            heldBytes -= sizeOf(p.message());
             ctx.write(p.message(), p.promise());
+            updateWritability();
         }
     }
 

@@ -12,6 +12,10 @@ final class SharedPacer {
         this.pacer = new Pacer(rateBitsPerSecond);
     }
 
+    long rateBitsPerSecond() {
+        return pacer.rateBitsPerSecond();
+    }
+
     synchronized long finish(long bytes, long earliestNanos) {
         return pacer.finish(bytes, earliestNanos);
     }

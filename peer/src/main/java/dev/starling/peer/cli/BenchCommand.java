@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             BenchTrainCommand.class,
             BenchGemmCommand.class,
-            BenchP2pCommand.class
+            BenchP2pCommand.class,
+            BenchAllreduceCommand.class
         })
 public final class BenchCommand {
 }

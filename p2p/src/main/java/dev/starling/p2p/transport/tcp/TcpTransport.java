@@ -18,6 +18,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -36,6 +37,12 @@ import java.util.concurrent.CompletableFuture;
 public final class TcpTransport implements Transport {
     /** How long a TCP connect may take. */
     public static final int CONNECT_TIMEOUT_MS = 10_000;
+    /**
+     * Bytes waiting for the socket before the channel turns unwritable (yamux then keeps data frames in its stream
+     * queues so control frames are not stuck behind them); above Netty's 64 KiB default so that a few Noise frames
+     * in flight do not flip it on every write.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
     private final PrivateKey identity;
     private final EventLoopGroup group;
@@ -118,6 +125,7 @@ public final class TcpTransport implements Transport {
                 Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).orElse("0")));
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -160,6 +168,7 @@ public final class TcpTransport implements Transport {
         int port = Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).get());
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
