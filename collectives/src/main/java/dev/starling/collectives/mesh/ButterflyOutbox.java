@@ -7,11 +7,13 @@ import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,14 @@ import org.slf4j.LoggerFactory;
 final class ButterflyOutbox {
     private static final Logger LOG = LoggerFactory.getLogger(ButterflyOutbox.class);
 
+    /** Tries to open a lane's stream (the connection may still be dialing when a round starts). */
+    static final int MAX_OPEN_ATTEMPTS = 40;
+    /** Wait before the first retry; doubles up to {@link #MAX_RETRY_MILLIS}. */
+    static final long FIRST_RETRY_MILLIS = 50;
+    static final long MAX_RETRY_MILLIS = 1000;
+
     private final Host host;
+    private final EventExecutor owner;
     private final String protocol;
     private final Map<PeerId, Lane> lanes = new HashMap<>();
 
@@ -80,8 +89,9 @@ final class ButterflyOutbox {
         }
     }
 
-    ButterflyOutbox(Host host, String protocol) {
+    ButterflyOutbox(Host host, EventExecutor owner, String protocol) {
         this.host = host;
+        this.owner = owner;
         this.protocol = protocol;
     }
 
@@ -98,20 +108,34 @@ final class ButterflyOutbox {
             Lane fresh = new Lane(to);
             lanes.put(to, fresh);
             fresh.frames.add(frame);
-            host.newStream(to, List.of(protocol), s -> fresh).whenComplete((stream, error) -> {
-                if (error != null) {
-                    LOG.warn("butterfly: cannot open a stream to {} in round {}: {}", to, round, error.getMessage());
-                    fresh.fail("open failed");
-                    return;
-                }
-                fresh.stream = stream;
-                stream.executor().execute(fresh::drain);
-            });
+            open(fresh, round, 1);
             return;
         }
         lane.frames.add(frame);
         Stream s = lane.stream;
         if (s != null) s.executor().execute(lane::drain);
+    }
+
+    /** Owner thread: opens the lane's stream, retrying with back-off while the peer is not connected yet. */
+    private void open(Lane lane, long round, int attempt) {
+        host.newStream(lane.peer, List.of(protocol), s -> lane).whenComplete((stream, error) -> {
+            if (error == null) {
+                lane.stream = stream;
+                stream.executor().execute(lane::drain);
+                return;
+            }
+            if (attempt < MAX_OPEN_ATTEMPTS && !owner.isShuttingDown()) {
+                long wait = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(attempt - 1, 10));
+                owner.schedule(() -> open(lane, round, attempt + 1), wait, TimeUnit.MILLISECONDS);
+                return;
+            }
+            LOG.warn("butterfly: cannot open a stream to {} in round {} after {} tries: {}", lane.peer, round,
+                    attempt, error.getMessage());
+            owner.execute(() -> {
+                lane.fail("open failed");
+                lanes.remove(lane.peer, lane);
+            });
+        });
     }
 
     /** Closes every lane's write side once its queue is written. Owner thread. */

@@ -90,7 +90,7 @@ public final class MeshButterfly implements AutoCloseable {
         this.owner = owner;
         this.clock = clock;
         this.maxFrameBytes = maxFrameBytes;
-        this.outbox = new ButterflyOutbox(host, PROTOCOL);
+        this.outbox = new ButterflyOutbox(host, owner, PROTOCOL);
         host.setHandler(PROTOCOL, stream -> new StreamHandler() {
             private final LengthPrefixedFrames frames = new LengthPrefixedFrames(ByteBufAllocator.DEFAULT,
                     maxFrameBytes);

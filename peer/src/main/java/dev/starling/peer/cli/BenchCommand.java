@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
             BenchTrainCommand.class,
             BenchGemmCommand.class,
             BenchP2pCommand.class,
-            BenchAllreduceCommand.class
+            BenchAllreduceCommand.class,
+            BenchLinkCommand.class
         })
 public final class BenchCommand {
 }

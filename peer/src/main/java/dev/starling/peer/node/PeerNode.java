@@ -5,6 +5,7 @@ import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
+import dev.starling.p2p.emulation.LinkEmulation;
 import dev.starling.p2p.host.HostBuilder;
 import dev.starling.p2p.protocol.oneshot.OneMessageProtocol;
 import dev.starling.p2p.pubsub.GossipSub;
@@ -56,11 +57,14 @@ public final class PeerNode implements AutoCloseable {
     private final String telemetryTopic;
     private final List<Multiaddr> announce;
 
-    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join) {
+    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join,
+                     LinkEmulation links) {
         this.announce = List.copyOf(announce);
         this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.gossipOwner = new DefaultEventExecutor();
-        this.host = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport().build();
+        HostBuilder builder = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport();
+        if (links != null) builder.linkEmulation(links);
+        this.host = builder.build();
         // Gossip starts before the first dial so it sees every connection, the bootstrap one included.
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
                 RpcLimits.defaults(), gossipOwner, System::nanoTime);
@@ -105,6 +109,23 @@ public final class PeerNode implements AutoCloseable {
      */
     public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
                                 List<Multiaddr> join) {
+        return join(identity, listen, announce, join, null);
+    }
+
+    /**
+     * Starts a host whose links are emulated (experiments: rate, delay, loss; see {@link LinkEmulation}) and joins
+     * the run behind {@code join}.
+     *
+     * @param identity this peer's key
+     * @param listen   addresses to listen on
+     * @param announce addresses other peers should dial instead of the listen addresses, or empty
+     * @param join     bootstrap addresses, each ending in {@code /p2p/<id>}
+     * @param links    the emulated links, or {@code null} for real ones
+     * @return the joined node
+     * @throws UserError if no bootstrap address answers, or the manifest is unsigned, forged or invalid
+     */
+    public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
+                                List<Multiaddr> join, LinkEmulation links) {
         if (join.isEmpty()) {
             throw new UserError("give at least one --join address (the coordinator prints it when it starts)");
         }
@@ -114,7 +135,7 @@ public final class PeerNode implements AutoCloseable {
                         + " coordinator printed");
             }
         }
-        return new PeerNode(identity, listen, announce, join);
+        return new PeerNode(identity, listen, announce, join, links);
     }
 
     private SignedManifest fetchManifest(List<Multiaddr> join) {
