@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,7 +114,7 @@ final class ButterflyOutbox {
         }
         lane.frames.add(frame);
         Stream s = lane.stream;
-        if (s != null) s.executor().execute(lane::drain);
+        if (s != null) onLoop(lane, s, lane::drain);
     }
 
     /** Owner thread: opens the lane's stream, retrying with back-off while the peer is not connected yet. */
@@ -121,7 +122,7 @@ final class ButterflyOutbox {
         host.newStream(lane.peer, List.of(protocol), s -> lane).whenComplete((stream, error) -> {
             if (error == null) {
                 lane.stream = stream;
-                stream.executor().execute(lane::drain);
+                onLoop(lane, stream, lane::drain);
                 return;
             }
             if (attempt < MAX_OPEN_ATTEMPTS && !owner.isShuttingDown()) {
@@ -138,12 +139,21 @@ final class ButterflyOutbox {
         });
     }
 
+    /** Runs {@code task} on the stream's event loop; a loop already shut down means the connection is gone. */
+    private static void onLoop(Lane lane, Stream stream, Runnable task) {
+        try {
+            stream.executor().execute(task);
+        } catch (RejectedExecutionException e) {
+            lane.fail("connection closed");
+        }
+    }
+
     /** Closes every lane's write side once its queue is written. Owner thread. */
     void close() {
         for (Lane lane : new ArrayList<>(lanes.values())) {
             Stream s = lane.stream;
             if (s != null) {
-                s.executor().execute(() -> {
+                onLoop(lane, s, () -> {
                     lane.drain();
                     s.closeWrite();
                 });
