@@ -96,6 +96,8 @@ final class MeshCo2Rounds {
             InFlight current = launch(round, innerLoss, tokensPerS);
             if (previous != null) {
                 listener.onRound(apply(previous, done));
+            } else {
+                peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
             }
             previous = current;
         }
@@ -142,6 +144,7 @@ final class MeshCo2Rounds {
     private MeshDiloco.RoundOutcome apply(InFlight round, Exchange done) {
         long millis = (done.endNanos() - round.startNanos()) / 1_000_000;
         if (done.result() == null) {
+            peer.applyOverlapped(null);
             return new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
                     peer.globalHash(), 0, 0, millis, Double.NaN, 0, round.tokensPerS());
         }

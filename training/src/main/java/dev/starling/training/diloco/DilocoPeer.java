@@ -186,14 +186,18 @@ public final class DilocoPeer implements AutoCloseable {
      * r+1's inner progress, which reaches θ_global through round r+1's own aggregate. Unlike {@link #finishRound}
      * it keeps nothing pending.
      *
-     * @param staleResult round r's result
+     * @param staleResult round r's result, or {@code null} when there is none to apply (the first round, or a round
+     *                    without a group): then only the rebase runs, as {@link #finishRound} does with nothing
+     *                    pending, so both paths stay bit-identical
      * @throws IllegalStateException if this peer does not run CO2
      */
     public void applyOverlapped(final ButterflyResult staleResult) {
         if (!outer.overlapped()) {
             throw new IllegalStateException("applyOverlapped needs the co2 outer optimizer");
         }
-        co2.step(thetaGlobal, staleResult.aggregate());
+        if (staleResult != null) {
+            co2.step(thetaGlobal, staleResult.aggregate());
+        }
         Co2OuterOptimizer.rebaseLocal(gpt.parameters().data(), roundStart, thetaGlobal);
     }
 
