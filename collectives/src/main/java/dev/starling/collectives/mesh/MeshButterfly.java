@@ -21,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs this peer's {@link ButterflyMember} of each round over libp2p streams: every outgoing chunk
- * travels on its own {@code /starling/butterfly/1.0.0} stream as one length-prefixed frame, and every
+ * Runs this peer's {@link ButterflyMember} of each round over libp2p streams: outgoing chunks travel as
+ * length-prefixed frames on one long-lived {@code /starling/butterfly/1.0.0} stream per remote peer
+ * ({@link ButterflyOutbox}: no per-chunk stream negotiation, written only while the stream is writable), and every
  * received frame is handed to the member of the round named in its header, with the sender's roster
  * index taken from the authenticated connection (never from the bytes). Frames for a round this peer
  * has not started yet are held, within {@link #MAX_EARLY_BYTES}, until it starts.
@@ -46,6 +47,7 @@ public final class MeshButterfly implements AutoCloseable {
     private final FrameStreams streams;
     private final int maxFrameBytes;
     private final ChunkDescriptor header = new ChunkDescriptor();
+    private final ButterflyOutbox outbox;
     private final Map<Long, Round> rounds = new HashMap<>();
     private final Map<Long, List<Early>> early = new HashMap<>();
     private long earlyBytes;
@@ -83,6 +85,7 @@ public final class MeshButterfly implements AutoCloseable {
         this.clock = clock;
         this.maxFrameBytes = maxFrameBytes;
         this.streams = new FrameStreams(host, PROTOCOL, owner, maxFrameBytes, this::receive);
+        this.outbox = new ButterflyOutbox(host, owner, PROTOCOL);
     }
 
     /**
@@ -170,7 +173,7 @@ public final class MeshButterfly implements AutoCloseable {
                 continue;
             }
             bytesSent += bytes.length;
-            streams.send(to, bytes, "round " + r.number);
+            outbox.send(to, bytes, r.number);
         }
     }
 
@@ -205,6 +208,7 @@ public final class MeshButterfly implements AutoCloseable {
             }
             rounds.clear();
             early.clear();
+            outbox.close();
         });
     }
 }

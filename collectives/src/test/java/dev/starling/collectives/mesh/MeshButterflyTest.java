@@ -118,4 +118,33 @@ class MeshButterflyTest {
             assertArrayEquals(r0.aggregate(), done.get(i).get(60, TimeUnit.SECONDS).aggregate(), "member " + i);
         }
     }
+
+    @Test
+    void shouldDeliverToAPeerThatIsStillBeingDialedWhenTheRoundStarts() throws Exception {
+        Host a = new HostBuilder().identity(Keys.ed25519ForTest(310)).eventLoops(loops).memoryTransport(network).build();
+        Host b = new HostBuilder().identity(Keys.ed25519ForTest(311)).eventLoops(loops).memoryTransport(network).build();
+        hosts.add(a);
+        hosts.add(b);
+        b.listen(Multiaddr.fromString("/memory/butterfly-late")).get(5, TimeUnit.SECONDS);
+        MeshButterfly ma = new MeshButterfly(a, owner, System::nanoTime, 1 << 20);
+        MeshButterfly mb = new MeshButterfly(b, owner, System::nanoTime, 1 << 20);
+        meshes.add(ma);
+        meshes.add(mb);
+        List<PeerId> pair = List.of(a.peerId(), b.peerId());
+        List<String> names = pair.stream().map(PeerId::toBase58).toList();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        float[][] u = updates(3);
+        CompletableFuture<ButterflyResult> ra = ma.run(9, pair, new ButterflyMember(new ButterflyConfig(names, 0,
+                LENGTH, PartSplit.even(), Fp32Codec.INSTANCE, Fp32Codec.INSTANCE, new Mean(), null, null, 42L, 9,
+                deadline, deadline), null), u[0]);
+        CompletableFuture<ButterflyResult> rb = mb.run(9, pair, new ButterflyMember(new ButterflyConfig(names, 1,
+                LENGTH, PartSplit.even(), Fp32Codec.INSTANCE, Fp32Codec.INSTANCE, new Mean(), null, null, 42L, 9,
+                deadline, deadline), null), u[1]);
+        owner.submit(() -> { }).get(5, TimeUnit.SECONDS); // both rounds began: their first stream opens failed
+        a.dial(Multiaddr.fromString("/memory/butterfly-late/p2p/" + b.peerId())).get(5, TimeUnit.SECONDS);
+        ButterflyResult result = ra.get(60, TimeUnit.SECONDS);
+        assertEquals(List.of(), result.missingParts());
+        assertArrayEquals(result.aggregate(), rb.get(60, TimeUnit.SECONDS).aggregate());
+        assertEquals((u[0][5] + u[1][5]) / 2f, result.aggregate()[5], 1e-9f);
+    }
 }

@@ -4,6 +4,9 @@ import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.Transport;
 import dev.starling.p2p.crypto.Keys;
+import dev.starling.p2p.emulation.HostEgress;
+import dev.starling.p2p.emulation.LinkEmulation;
+import dev.starling.p2p.mux.yamux.YamuxSession;
 import dev.starling.p2p.transport.memory.MemoryNetwork;
 import dev.starling.p2p.transport.memory.MemoryTransport;
 import dev.starling.p2p.transport.tcp.TcpTransport;
@@ -31,6 +34,9 @@ public final class HostBuilder {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private long backoffBaseNanos = TimeUnit.SECONDS.toNanos(1);
     private long backoffMaxNanos = TimeUnit.MINUTES.toNanos(5);
+    private LinkEmulation linkEmulation;
+    /** This host's emulated egress while {@link #build()} runs (read by the transport factories). */
+    private HostEgress egress;
 
     /** Default cap on open connections; inbound connections beyond it are closed. */
     public static final int DEFAULT_MAX_CONNECTIONS = 512;
@@ -98,13 +104,25 @@ public final class HostBuilder {
     }
 
     /**
+     * Emulates links on what this host sends over its TCP and in-memory transports: rate, one-way delay and loss
+     * per connection, and optionally a shared uplink ({@link LinkEmulation}). No root needed; default: none.
+     *
+     * @param emulation the links, shared by every host of an experiment
+     * @return this
+     */
+    public HostBuilder linkEmulation(LinkEmulation emulation) {
+        this.linkEmulation = Objects.requireNonNull(emulation, "emulation");
+        return this;
+    }
+
+    /**
      * Adds the in-memory transport on {@code network}.
      *
      * @param network the shared namespace
      * @return this
      */
     public HostBuilder memoryTransport(MemoryNetwork network) {
-        transports.add((key, loops) -> new MemoryTransport(network, key, loops));
+        transports.add((key, loops) -> new MemoryTransport(network, key, loops, egress));
         return this;
     }
 
@@ -114,7 +132,8 @@ public final class HostBuilder {
      * @return this
      */
     public HostBuilder tcpTransport() {
-        transports.add(TcpTransport::new);
+        transports.add((key, loops) -> new TcpTransport(key, loops, YamuxSession.DEFAULT_RECEIVE_WINDOW, true,
+                egress));
         return this;
     }
 
@@ -159,6 +178,7 @@ public final class HostBuilder {
             owned = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
             loops = owned;
         }
+        egress = linkEmulation == null ? null : linkEmulation.forHost(key.publicKey().toPeerId());
         List<Transport> built = new ArrayList<>();
         for (var f : transports) built.add(f.apply(key, loops));
         Libp2pHost host = new Libp2pHost(key, built, owned, backoff, clock, maxConnections);

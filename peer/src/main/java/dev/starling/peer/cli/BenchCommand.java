@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             BenchTrainCommand.class,
             BenchGemmCommand.class,
-            BenchP2pCommand.class
+            BenchP2pCommand.class,
+            BenchAllreduceCommand.class,
+            BenchLinkCommand.class
         })
 public final class BenchCommand {
 }

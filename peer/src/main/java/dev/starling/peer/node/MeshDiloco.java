@@ -25,12 +25,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import org.slf4j.LoggerFactory;
 
 /**
  * One peer's DiLoCo over the mesh: H inner steps, then a group formed over gossip, then the butterfly
- * all-reduce of the compressed pseudo-gradient over streams, then the outer step. Blocking DiLoCo only
- * (the overlapped CO2 loop and state sync for late joiners are not wired here yet). Runs on the caller's
+ * all-reduce of the compressed pseudo-gradient over streams, then the outer step. With the co2 outer
+ * optimizer the all-reduce overlaps the next inner phase ({@link MeshCo2Rounds}); state sync for late joiners is
+ * not wired here yet. Runs on the caller's
  * thread; the butterfly and matchmaking run on an owner executor this object owns.
  */
 public final class MeshDiloco implements AutoCloseable {
@@ -64,6 +64,8 @@ public final class MeshDiloco implements AutoCloseable {
     private DilocoPeer.StepListener stepListener;
     private SelfAttack attack;
     private final MeshVerification verification;
+    /** The overlapped loop when the manifest's outer optimizer is co2, else null. */
+    private final MeshCo2Rounds co2;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -94,10 +96,8 @@ public final class MeshDiloco implements AutoCloseable {
         matchmaker.onPeerSeen(this::connect);
         this.verification = MeshVerification.forRun(node, owner, outer.aggregator(), runIdHash,
                 peer.thetaGlobal().length, manifest);
-        if (outer.overlapped()) {
-            LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
-                    + " over the mesh the all-reduce does not yet overlap the next inner phase");
-        }
+        this.co2 = outer.overlapped() ? new MeshCo2Rounds(manifest, config, peer, butterfly, matchmaker, evaluator,
+                node.host().peerId(), node::dialableAddresses, this::connect) : null;
     }
 
     /**
@@ -120,6 +120,10 @@ public final class MeshDiloco implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for the group
      */
     public void run(int rounds, BooleanSupplier stop, Listener listener) throws InterruptedException {
+        if (co2 != null) {
+            co2.run(rounds, stop, listener);
+            return;
+        }
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
             long innerStart = System.nanoTime();

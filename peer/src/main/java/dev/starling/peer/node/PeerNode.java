@@ -6,6 +6,7 @@ import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
+import dev.starling.p2p.emulation.LinkEmulation;
 import dev.starling.p2p.host.HostBuilder;
 import dev.starling.p2p.relay.CircuitRelayTransport;
 import dev.starling.p2p.protocol.oneshot.OneMessageProtocol;
@@ -65,13 +66,16 @@ public final class PeerNode implements AutoCloseable {
     private volatile java.util.function.Consumer<RunEvent> runEvents = event -> { };
 
     private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join,
-                     JoinToken token) {
+                     JoinToken token, LinkEmulation links) {
         this.announce = List.copyOf(announce);
         this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.gossipOwner = new DefaultEventExecutor();
+        HostBuilder builder = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport();
+        if (links != null) {
+            builder.linkEmulation(links);
+        }
         // circuit relay v2: dial /p2p-circuit addresses, and listen through relays given as RELAY/p2p-circuit
-        this.host = CircuitRelayTransport.install(new HostBuilder().identity(identity).eventLoops(loops).tcpTransport())
-                .build();
+        this.host = CircuitRelayTransport.install(builder).build();
         // Gossip starts before the first dial so it sees every connection, the bootstrap one included.
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
                 RpcLimits.defaults(), gossipOwner, System::nanoTime);
@@ -118,7 +122,7 @@ public final class PeerNode implements AutoCloseable {
      */
     public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
                                 List<Multiaddr> join) {
-        return join(identity, listen, announce, join, null);
+        return join(identity, listen, announce, join, (JoinToken) null);
     }
 
     /**
@@ -135,6 +139,25 @@ public final class PeerNode implements AutoCloseable {
      */
     public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
                                 List<Multiaddr> join, JoinToken token) {
+        return join(identity, listen, announce, join, token, null);
+    }
+
+    /**
+     * Starts a host whose links are emulated (experiments: rate, delay, loss; see {@link LinkEmulation}) and joins
+     * the run behind {@code join}, showing {@code token} to the run's other nodes.
+     *
+     * @param identity this peer's key
+     * @param listen   addresses to listen on
+     * @param announce addresses other peers should dial instead of the listen addresses, or empty
+     * @param join     bootstrap addresses, each ending in {@code /p2p/<id>}
+     * @param token    this peer's join token (runs with {@code policy = "token"}), or null
+     * @param links    the emulated links, or {@code null} for real ones
+     * @return the joined node
+     * @throws UserError if no bootstrap address answers, the manifest is unsigned, forged or invalid, or the run's
+     *                   admission policy does not admit this peer
+     */
+    public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
+                                List<Multiaddr> join, JoinToken token, LinkEmulation links) {
         if (join.isEmpty()) {
             throw new UserError("give at least one --join address (the coordinator prints it when it starts)");
         }
@@ -144,7 +167,7 @@ public final class PeerNode implements AutoCloseable {
                         + " coordinator printed");
             }
         }
-        return new PeerNode(identity, listen, announce, join, token);
+        return new PeerNode(identity, listen, announce, join, token, links);
     }
 
     private SignedManifest fetchManifest(List<Multiaddr> join) {

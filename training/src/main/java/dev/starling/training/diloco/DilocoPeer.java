@@ -145,16 +145,43 @@ public final class DilocoPeer implements AutoCloseable {
      */
     public ButterflyMember beginRound(final long round, final List<String> roster,
                                       final GroupExchange.Deadlines deadlines) {
-        int self = roster.indexOf(name());
-        if (self < 0) {
+        if (!roster.contains(name())) {
             throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
+        takeUpdate();
+        return memberFor(round, roster, deadlines);
+    }
+
+    /**
+     * The first half of {@link #beginRound}: Δ = θ_global − θ_local (CO2: roundStart − θ_local) into
+     * {@link #update()}. A network peer with overlap takes Δ when its inner phase ends and builds the member later,
+     * once matchmaking has named the group.
+     */
+    public void takeUpdate() {
         float[] local = gpt.parameters().data();
         OuterNesterov.pseudoGradient(outer.overlapped() ? roundStart : thetaGlobal, local, delta);
         if (deltaScale != 1f) {
             for (int i = 0; i < delta.length; i++) {
                 delta[i] *= deltaScale;
             }
+        }
+    }
+
+    /**
+     * The second half of {@link #beginRound}: a butterfly member for the update last taken. Reads no model state,
+     * so it may run on another thread while the next inner phase computes (the update must stay untouched until
+     * the member has started).
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @return the member
+     */
+    public ButterflyMember memberFor(final long round, final List<String> roster,
+                                     final GroupExchange.Deadlines deadlines) {
+        int self = roster.indexOf(name());
+        if (self < 0) {
+            throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
         ButterflyConfig config = new ButterflyConfig(roster, self, delta.length, PartSplit.even(),
             outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(), null,
@@ -188,6 +215,28 @@ public final class DilocoPeer implements AutoCloseable {
         }
         pending = result.aggregate().clone();
         Co2OuterOptimizer.rebaseLocal(local, roundStart, thetaGlobal);
+    }
+
+    /**
+     * CO2 over a network, where round r's all-reduce finishes while round r+1 computes: called when round r+1's
+     * inner phase has ended and its update was taken ({@link #takeUpdate}), it applies round r's aggregate one
+     * round late (staleness penalty, momentum clipping) and rebases θ_local onto the new θ_global keeping round
+     * r+1's inner progress, which reaches θ_global through round r+1's own aggregate. Unlike {@link #finishRound}
+     * it keeps nothing pending.
+     *
+     * @param staleResult round r's result, or {@code null} when there is none to apply (the first round, or a round
+     *                    without a group): then only the rebase runs, as {@link #finishRound} does with nothing
+     *                    pending, so both paths stay bit-identical
+     * @throws IllegalStateException if this peer does not run CO2
+     */
+    public void applyOverlapped(final ButterflyResult staleResult) {
+        if (!outer.overlapped()) {
+            throw new IllegalStateException("applyOverlapped needs the co2 outer optimizer");
+        }
+        if (staleResult != null) {
+            co2.step(thetaGlobal, staleResult.aggregate());
+        }
+        Co2OuterOptimizer.rebaseLocal(gpt.parameters().data(), roundStart, thetaGlobal);
     }
 
     /**

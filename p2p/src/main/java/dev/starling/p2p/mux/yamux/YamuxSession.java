@@ -215,6 +215,23 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
         if (!closed) ctx.flush();
     }
 
+    /**
+     * Whether data frames may be written now. Data waits in the streams' queues while the channel is unwritable
+     * (Netty's outbound buffer or the link emulation's socket buffer is full), so window updates, pings and
+     * stream opens are not queued behind it.
+     */
+    boolean channelWritable() {
+        return ctx == null || ctx.channel().isWritable();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        if (context.channel().isWritable()) {
+            for (YamuxStream s : new ArrayList<>(streams.values())) s.resume();
+        }
+        context.fireChannelWritabilityChanged();
+    }
+
     void forget(YamuxStream s) {
         streams.remove(s.id());
     }

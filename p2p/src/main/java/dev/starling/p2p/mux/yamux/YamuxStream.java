@@ -75,7 +75,7 @@ final class YamuxStream extends StreamBase {
 
     private void flushQueue() {
         boolean wrote = false;
-        while (!queue.isEmpty() && sendWindow > 0) {
+        while (!queue.isEmpty() && sendWindow > 0 && session.channelWritable()) {
             ByteBuf head = queue.peek();
             int n = (int) Math.min(Math.min(sendWindow, YamuxSession.MAX_SEND_FRAME), head.readableBytes());
             ByteBuf chunk;
@@ -99,6 +99,11 @@ final class YamuxStream extends StreamBase {
             updateWritability();
             maybeFinishClean();
         }
+    }
+
+    /** The connection became writable again: sends what waited for it. */
+    void resume() {
+        flushQueue();
     }
 
     @Override

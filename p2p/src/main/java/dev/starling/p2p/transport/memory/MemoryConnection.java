@@ -8,6 +8,8 @@ import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.ProtocolHandler;
 import dev.starling.p2p.core.PublicKey;
 import dev.starling.p2p.core.Stream;
+import dev.starling.p2p.emulation.DelayLine;
+import dev.starling.p2p.emulation.LinkDirection;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,6 +37,9 @@ final class MemoryConnection implements Connection {
     private final Map<Long, MemoryStream> streams = new HashMap<>();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private MemoryConnection peer;
+    /** What this end sends passes an emulated link when set (see {@link #shape}); null means at once. */
+    private LinkDirection link;
+    private DelayLine<Runnable> line;
     private long nextStreamId;
     private boolean closed;
 
@@ -54,8 +59,31 @@ final class MemoryConnection implements Connection {
         this.peer = other;
     }
 
+    /** Sends everything this end posts through an emulated link (before the connection is used). */
+    void shape(LinkDirection direction) {
+        this.link = direction;
+        this.line = new DelayLine<>(executor, Runnable::run, () -> { });
+    }
+
     /** Runs {@code task} on the other end's loop; false if that loop is gone. */
     boolean post(Runnable task) {
+        return post(task, 0, null);
+    }
+
+    /**
+     * Runs {@code task} on the other end's loop once the emulated link (if any) has carried {@code bytes}; called
+     * on our loop. Returns false if the other loop is gone now; {@code onDropped} (may be null) runs if it turns
+     * out to be gone when a delayed task arrives.
+     */
+    boolean post(Runnable task, long bytes, Runnable onDropped) {
+        if (link == null) return postNow(task);
+        line.offer(() -> {
+            if (!postNow(task) && onDropped != null) onDropped.run();
+        }, link.admit(bytes, line.now()));
+        return true;
+    }
+
+    private boolean postNow(Runnable task) {
         try {
             peer.executor.execute(task);
             return true;

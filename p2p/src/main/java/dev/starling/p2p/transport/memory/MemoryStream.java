@@ -33,7 +33,7 @@ final class MemoryStream extends StreamBase {
         int n = data.readableBytes();
         inFlight += n;
         MemoryStream p = peer;
-        if (!connection.post(() -> p.receiveData(data))) {
+        if (!connection.post(() -> p.receiveData(data), n, data::release)) {
             inFlight -= n;
             data.release();
         }

@@ -9,6 +9,7 @@ import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
 import dev.starling.p2p.core.Transport;
+import dev.starling.p2p.emulation.HostEgress;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ public final class MemoryTransport implements Transport {
     private final MemoryNetwork network;
     private final PrivateKey identity;
     private final EventLoopGroup group;
+    private final HostEgress egress;
     private final ConcurrentHashMap<String, Listener> bound = new ConcurrentHashMap<>();
     private final List<MemoryConnection> connections = new ArrayList<>();
     private static final AtomicLong DIALER_COUNTER = new AtomicLong();
@@ -43,6 +45,19 @@ public final class MemoryTransport implements Transport {
      * @param group    event loops that own our connection ends
      */
     public MemoryTransport(MemoryNetwork network, PrivateKey identity, EventLoopGroup group) {
+        this(network, identity, group, null);
+    }
+
+    /**
+     * Creates a transport whose connections emulate links (rate, delay, loss) on what this host sends.
+     *
+     * @param network  the shared namespace
+     * @param identity our key
+     * @param group    event loops that own our connection ends
+     * @param egress   this host's emulated egress, or {@code null} for instant delivery
+     */
+    public MemoryTransport(MemoryNetwork network, PrivateKey identity, EventLoopGroup group, HostEgress egress) {
+        this.egress = egress;
         this.network = network;
         this.identity = identity;
         this.group = group;
@@ -95,6 +110,8 @@ public final class MemoryTransport implements Transport {
                 listenAddr, false, l.router());
         ours.link(theirs);
         theirs.link(ours);
+        if (egress != null) ours.shape(egress.towards(remotePeer));
+        if (l.owner().egress != null) theirs.shape(l.owner().egress.towards(identity.publicKey().toPeerId()));
         track(ours);
         l.owner().track(theirs);
         CompletableFuture<Connection> result = new CompletableFuture<>();

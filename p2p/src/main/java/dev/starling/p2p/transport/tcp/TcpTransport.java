@@ -8,6 +8,8 @@ import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.Transport;
+import dev.starling.p2p.emulation.HostEgress;
+import dev.starling.p2p.emulation.LinkShapingHandler;
 import dev.starling.p2p.mux.yamux.YamuxSession;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -16,6 +18,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -37,11 +40,18 @@ public final class TcpTransport implements Transport {
     public static final int CONNECT_TIMEOUT_MS = 10_000;
     /** Most inbound connections still in their upgrade (multistream, Noise) at once; more are closed on accept. */
     public static final int MAX_PENDING_INBOUND_UPGRADES = 128;
+    /**
+     * Bytes waiting for the socket before the channel turns unwritable (yamux then keeps data frames in its stream
+     * queues so control frames are not stuck behind them); above Netty's 64 KiB default so that a few Noise frames
+     * in flight do not flip it on every write.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
     private final PrivateKey identity;
     private final EventLoopGroup group;
     private final int receiveWindow;
     private final boolean inlineMuxer;
+    private final HostEgress egress;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger pendingInbound = new AtomicInteger();
 
@@ -76,6 +86,21 @@ public final class TcpTransport implements Transport {
      *                      false negotiates it with multistream-select after the handshake
      */
     public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow, boolean inlineMuxer) {
+        this(identity, group, receiveWindow, inlineMuxer, null);
+    }
+
+    /**
+     * Creates a transport whose connections emulate links (rate, delay, loss) on what this host sends.
+     *
+     * @param identity      our key
+     * @param group         event loops for connections and listeners
+     * @param receiveWindow yamux receive window per stream, bytes
+     * @param inlineMuxer   list yamux in Noise extensions
+     * @param egress        this host's emulated egress, or {@code null} for real links only
+     */
+    public TcpTransport(PrivateKey identity, EventLoopGroup group, int receiveWindow, boolean inlineMuxer,
+                        HostEgress egress) {
+        this.egress = egress;
         this.identity = identity;
         this.group = group;
         this.receiveWindow = receiveWindow;
@@ -104,6 +129,7 @@ public final class TcpTransport implements Transport {
                 Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).orElse("0")));
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -115,6 +141,11 @@ public final class TcpTransport implements Transport {
                         }
                         CompletableFuture<Connection> upgraded = new CompletableFuture<>();
                         upgraded.whenComplete((c, e) -> pendingInbound.decrementAndGet());
+                        if (egress != null) {
+                            LinkShapingHandler shaper = new LinkShapingHandler(egress, null);
+                            ch.pipeline().addFirst(LinkShapingHandler.NAME, shaper);
+                            upgraded.thenAccept(c -> shaper.remoteIdentified(c.remotePeer()));
+                        }
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(false, identity, null, router,
                                 upgraded, receiveWindow, inlineMuxer));
                     }
@@ -147,11 +178,17 @@ public final class TcpTransport implements Transport {
         int port = Integer.parseInt(address.valueOf(MultiaddrProtocol.TCP).get());
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
+                        if (egress != null) {
+                            LinkShapingHandler shaper = new LinkShapingHandler(egress, expectedPeer);
+                            ch.pipeline().addFirst(LinkShapingHandler.NAME, shaper);
+                            result.thenAccept(c -> shaper.remoteIdentified(c.remotePeer()));
+                        }
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(true, identity, expectedPeer, router,
                                 result, receiveWindow, inlineMuxer));
                     }

@@ -1,0 +1,54 @@
+package dev.starling.peer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The all-reduce bench end to end on three in-JVM peers: the command itself checks every peer's result against
+ * the exact mean and that all hold the same bytes (it fails otherwise); here the emulated link must never be
+ * beaten (goodput at most the link rate; no lower bound, which would depend on the machine).
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class BenchAllreduceCommandTest {
+    @Test
+    void shouldAllReduceCorrectlyOnLoopbackAndNeverFasterThanTheEmulatedLink() throws Exception {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        int code;
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+            code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("bench", "allreduce", "--peers",
+                    "3", "--sizes-mb", "0.2", "--link", "none;40mbit,5ms", "--chunk-elements", "4096");
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, code, err.toString());
+        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
+        JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode runs = result.get("runs");
+        assertEquals(2, runs.size(), result.toString());
+        double share = runs.get(1).get("share").asDouble();
+        assertTrue(share > 0 && share <= 1.0, "goodput share " + share + " must not beat the link");
+    }
+
+    @Test
+    void shouldRejectTooFewPeersWithOneLine() {
+        StringWriter err = new StringWriter();
+        int code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("bench", "allreduce", "--peers",
+                "1");
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("--peers"), err.toString());
+    }
+}
