@@ -113,6 +113,11 @@ public final class MeshButterfly implements AutoCloseable {
             }
 
             @Override
+            public void onRemoteClosed(Stream s) {
+                s.closeWrite(); // receivers never answer: close this side too, or every round leaks a stream
+            }
+
+            @Override
             public void onClosed(Stream s, boolean reset) {
                 frames.release();
             }

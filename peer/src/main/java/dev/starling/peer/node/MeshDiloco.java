@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One peer's DiLoCo over the mesh: H inner steps, then a group formed over gossip, then the butterfly
  * all-reduce of the compressed pseudo-gradient over streams, then the outer step. Blocking DiLoCo only
- * (the overlapped CO2 loop and state sync for late joiners are not wired here yet). Runs on the caller's
- * thread; the butterfly and matchmaking run on an owner executor this object owns.
+ * (the overlapped CO2 loop is not wired here yet). Before each round {@link ElasticRounds} downloads the run's
+ * state when this peer joined late, sat a round out or holds a θ the majority does not. Runs on the caller's
+ * thread; the butterfly, matchmaking and membership run on an owner executor this object owns.
  */
 public final class MeshDiloco implements AutoCloseable {
     /** Validation batches the round's leader evaluates. */
@@ -60,6 +61,7 @@ public final class MeshDiloco implements AutoCloseable {
     private final DilocoPeer peer;
     private final Evaluator evaluator;
     private final TrainConfig config;
+    private final ElasticRounds elastic;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -88,6 +90,9 @@ public final class MeshDiloco implements AutoCloseable {
         this.matchmaker = new MeshMatchmaker(node.gossip(), RunProtocols.roundTopic(node.runId()),
                 node.host().peerId(), owner, System::nanoTime, settings);
         matchmaker.onPeerSeen(this::connect);
+        this.elastic = new ElasticRounds(node, owner, manifest.group().maxSize(), peer.exportState(0),
+                TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds()));
+        matchmaker.expectGroupSize(elastic::expectedGroupSize);
         if (outer.overlapped()) {
             LoggerFactory.getLogger(MeshDiloco.class).warn("co2: the outer update is applied one round late, but"
                     + " over the mesh the all-reduce does not yet overlap the next inner phase");
@@ -105,6 +110,16 @@ public final class MeshDiloco implements AutoCloseable {
     public void run(int rounds, BooleanSupplier stop, Listener listener) throws InterruptedException {
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
+            ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
+            if (synced != null) {
+                peer.importState(synced.image());
+                elastic.published(synced.image());
+                round = synced.image().round() + 1;
+                matchmaker.skipTo(round);
+                if (rounds != 0 && round > rounds) {
+                    return;
+                }
+            }
             long innerStart = System.nanoTime();
             double innerLoss = peer.innerPhase();
             double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
@@ -142,6 +157,7 @@ public final class MeshDiloco implements AutoCloseable {
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
         peer.finishRound(result);
+        elastic.published(peer.exportState(round));
         boolean leader = members.getFirst().equals(node.host().peerId());
         double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
         long sent = butterfly.bytesSent() - sent0;
@@ -194,6 +210,7 @@ public final class MeshDiloco implements AutoCloseable {
     /** Leaves the round protocols and frees the model. */
     @Override
     public void close() {
+        elastic.close();
         matchmaker.close();
         butterfly.close();
         evaluator.close();
