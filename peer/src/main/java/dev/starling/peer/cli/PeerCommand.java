@@ -14,8 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@code starling peer}: joins a run and trains it with DiLoCo over the mesh: H local inner steps, then
  * a group formed over gossip and a butterfly all-reduce of the compressed update, then the outer step.
  * Prints a line per round on stderr and one JSON line on stdout when it stops (after {@code --rounds},
- * or on SIGINT/SIGTERM, which finish the current phase first).
+ * or on SIGINT/SIGTERM, which finish the current phase first, announce the leave and exit 0).
  */
 @Command(name = "peer", mixinStandardHelpOptions = true,
         description = "Join a run and train it with the other peers (DiLoCo rounds over the mesh).")
@@ -76,16 +74,8 @@ public final class PeerCommand implements Callable<Integer> {
             throw new UserError("give --join MADDR (the coordinator prints it) or --join-file FILE");
         }
         PrivateKey identity = KeyFile.loadOrCreate(key);
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.set(true);
-            try {
-                main.join(TimeUnit.SECONDS.toMillis(30));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "peer-shutdown"));
+        GracefulLeave leave = GracefulLeave.install();
+        boolean clean = false;
         try (PeerNode node = PeerNode.join(identity, NodeOptions.multiaddrs("--listen", listen),
                 NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap))) {
             System.err.println("peer " + node.peerId() + " joined run " + node.runId().substring(0, 16));
@@ -95,7 +85,7 @@ public final class PeerCommand implements Callable<Integer> {
             int shard = node.peerId().hashCode() & 0x7fffffff;
             try (ParallelFor pool = new ParallelFor(nThreads);
                  MeshDiloco diloco = new MeshDiloco(node, dataset, pool, shard)) {
-                diloco.run(rounds, stop::get, outcome -> {
+                diloco.run(rounds, leave::stopRequested, outcome -> {
                     last.set(outcome);
                     telemetry.publish(outcome);
                     System.err.println(telemetry.line(outcome));
@@ -108,7 +98,10 @@ public final class PeerCommand implements Callable<Integer> {
             result.put("bytes_sent", telemetry.bytesSent());
             result.put("state_hash", last.get() == null ? null : last.get().stateHash());
             JsonResult.print(System.out, result);
-            return 0;
+            clean = true;
+        } finally {
+            leave.finished(clean);
         }
+        return 0;
     }
 }

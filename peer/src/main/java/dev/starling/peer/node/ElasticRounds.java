@@ -1,6 +1,7 @@
 package dev.starling.peer.node;
 
 import dev.starling.collectives.mesh.RoundMessage;
+import dev.starling.fault.deadline.AdaptiveDeadlines;
 import dev.starling.fault.membership.MembershipView;
 import dev.starling.fault.membership.PhiAccrualDetector;
 import dev.starling.fault.sync.HeldStates;
@@ -9,6 +10,7 @@ import dev.starling.fault.sync.StateBeacon;
 import dev.starling.fault.sync.StateImage;
 import dev.starling.fault.sync.StateManifest;
 import dev.starling.fault.sync.StateSyncService;
+import dev.starling.fault.sync.SyncDecision;
 import dev.starling.fault.sync.SyncException;
 import dev.starling.fault.sync.SyncPlan;
 import dev.starling.p2p.core.Multiaddr;
@@ -73,6 +75,8 @@ public final class ElasticRounds implements AutoCloseable {
     private final PublishedStates published = new PublishedStates();
     private final ScheduledFuture<?> beat;
     private volatile StateBeacon current;
+    private final AdaptiveDeadlines deadlines = new AdaptiveDeadlines(AdaptiveDeadlines.Settings.defaults());
+    private long lastPhaseBytes;
 
     /**
      * Starts beaconing the initial state and serving it.
@@ -146,6 +150,36 @@ public final class ElasticRounds implements AutoCloseable {
     }
 
     /**
+     * The next all-reduce's deadlines from the rates measured in earlier rounds (the manifest's cap while a member's
+     * link was never measured). Training thread only.
+     *
+     * @param members  the round's members (peer ids)
+     * @param capNanos the manifest's cap on a round
+     * @return the reduce and gather deadlines, offsets from now
+     */
+    public AdaptiveDeadlines.Phases deadlines(List<String> members, long capNanos) {
+        List<String> others = members.stream().filter(m -> !m.equals(self)).toList();
+        return lastPhaseBytes == 0 ? new AdaptiveDeadlines.Phases(capNanos / 2, capNanos)
+                : deadlines.plan(others, lastPhaseBytes, capNanos);
+    }
+
+    /**
+     * Records how fast a finished all-reduce delivered its bytes to this peer. Training thread only.
+     *
+     * @param members       the round's members (peer ids)
+     * @param bytesReceived bytes this peer received in the round (both phases)
+     * @param nanos         how long the all-reduce took
+     */
+    public void observeRound(List<String> members, long bytesReceived, long nanos) {
+        lastPhaseBytes = bytesReceived / 2;
+        for (String m : members) {
+            if (!m.equals(self)) {
+                deadlines.observe(m, bytesReceived, nanos);
+            }
+        }
+    }
+
+    /**
      * Serves and beacons the state this peer holds after a round. Called by the training thread.
      *
      * @param state the state (round, inner steps, θ_global and the outer optimizer's state)
@@ -182,12 +216,8 @@ public final class ElasticRounds implements AutoCloseable {
             }
         }
         PublishedStates.Agreed agreed = onOwner(published::newest);
-        if (agreed == null) {
-            return null;
-        }
-        boolean behind = agreed.round() >= nextRound;
-        boolean diverged = agreed.round() == nextRound - 1 && !agreed.thetaHash().equals(ownHash);
-        if (!behind && !diverged) {
+        SyncDecision decision = SyncDecision.decide(agreed, nextRound, ownHash);
+        if (decision == SyncDecision.NONE) {
             return null;
         }
         List<PeerId> sources = new ArrayList<>();
@@ -201,7 +231,8 @@ public final class ElasticRounds implements AutoCloseable {
         if (sources.isEmpty()) {
             return null;
         }
-        LOG.info("state sync: {} round {} (θ {}) from {} peers", behind ? "catching up to" : "resyncing to",
+        LOG.info("state sync: {} round {} (θ {}) from {} peers",
+                decision == SyncDecision.CATCH_UP ? "catching up to" : "θ differs from the majority's, resyncing to",
                 agreed.round(), agreed.thetaHash().substring(0, 12), sources.size());
         try {
             StateSyncService.Download d = sync.download(agreed.round(), agreed.thetaHash(), sources)

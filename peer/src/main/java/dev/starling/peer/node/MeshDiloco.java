@@ -6,6 +6,7 @@ import dev.starling.collectives.codec.UpdateChunks;
 import dev.starling.collectives.mesh.MeshButterfly;
 import dev.starling.collectives.mesh.MeshMatchmaker;
 import dev.starling.collectives.mesh.RoundMessage;
+import dev.starling.fault.deadline.AdaptiveDeadlines;
 import dev.starling.model.data.TokenDataset;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PeerId;
@@ -153,9 +154,13 @@ public final class MeshDiloco implements AutoCloseable {
         }
         long now = System.nanoTime();
         long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
-        ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now + cap / 2, now + cap));
+        List<String> ids = members.stream().map(PeerId::toBase58).toList();
+        AdaptiveDeadlines.Phases phases = elastic.deadlines(ids, cap);
+        ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now
+                + phases.reduceNanos(), now + phases.gatherNanos()));
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
+        elastic.observeRound(ids, butterfly.bytesReceived() - received0, System.nanoTime() - now);
         peer.finishRound(result);
         elastic.published(peer.exportState(round));
         boolean leader = members.getFirst().equals(node.host().peerId());
