@@ -38,24 +38,24 @@ import picocli.CommandLine.Option;
         description = "Peers as processes under SIGKILL churn: hangs, hash mismatches, MTTR, join time, val loss.")
 public final class ExperimentChurnCommand implements Callable<Integer> {
     static final String MANIFEST = """
-            # starling experiment churn: a small GPT so that rounds are short on a shared machine
+            # starling experiment churn: a tiny GPT, so eight peer processes finish rounds on a shared machine
             [run]
             name = "churn"
             seed = 4242
             [model]
-            layers = 2
-            heads = 4
-            channels = 64
-            block_size = 64
+            layers = 1
+            heads = 2
+            channels = 48
+            block_size = 32
             [data]
             source = "builtin:tinyshakespeare"
             tokenizer = "char"
-            batch_size = 8
+            batch_size = 4
             [inner]
-            steps = 10
+            steps = 8
             lr = 3e-3
             min_lr = 3e-4
-            warmup_steps = 10
+            warmup_steps = 8
             [codec]
             name = "int8"
             block_size = 64
