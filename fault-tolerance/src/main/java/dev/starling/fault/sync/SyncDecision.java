@@ -7,7 +7,7 @@ package dev.starling.fault.sync;
 public enum SyncDecision {
     /** The peer is current: run the round. */
     NONE,
-    /** The run has finished the round this peer is about to run (it joined, restarted or sat a round out). */
+    /** The run has finished a round after the last one this peer finished (it joined, restarted or sat out). */
     CATCH_UP,
     /** The peer finished the last round like the others but holds a θ the majority does not: bit parity is lost. */
     RESYNC;
@@ -15,18 +15,18 @@ public enum SyncDecision {
     /**
      * Decides.
      *
-     * @param agreed    the newest majority-agreed state, or null when there is none
-     * @param nextRound the round this peer is about to run
-     * @param ownHash   this peer's θ hash
+     * @param agreed   the newest majority-agreed state, or null when there is none
+     * @param ownRound the last round whose outcome this peer holds (0: the initial state)
+     * @param ownHash  this peer's θ hash
      * @return what to do
      */
-    public static SyncDecision decide(PublishedStates.Agreed agreed, long nextRound, String ownHash) {
+    public static SyncDecision decide(PublishedStates.Agreed agreed, long ownRound, String ownHash) {
         if (agreed == null) {
             return NONE;
         }
-        if (agreed.round() >= nextRound) {
+        if (agreed.round() > ownRound) {
             return CATCH_UP;
         }
-        return agreed.round() == nextRound - 1 && !agreed.thetaHash().equals(ownHash) ? RESYNC : NONE;
+        return agreed.round() == ownRound && !agreed.thetaHash().equals(ownHash) ? RESYNC : NONE;
     }
 }

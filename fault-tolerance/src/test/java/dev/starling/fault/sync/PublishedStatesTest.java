@@ -72,15 +72,15 @@ class PublishedStatesTest {
         s.onBeacon("me", beacon(5, B));
         s.onBeacon("p1", beacon(5, A));
         s.onBeacon("p2", beacon(5, A));
-        assertEquals(SyncDecision.RESYNC, SyncDecision.decide(s.newest(), 6, B));
-        assertEquals(SyncDecision.NONE, SyncDecision.decide(s.newest(), 6, A));
-        assertEquals(SyncDecision.CATCH_UP, SyncDecision.decide(s.newest(), 1, B));
-        assertEquals(SyncDecision.CATCH_UP, SyncDecision.decide(s.newest(), 5, B));
-        assertEquals(SyncDecision.NONE, SyncDecision.decide(s.newest(), 8, B), "the others are behind this peer");
+        assertEquals(SyncDecision.RESYNC, SyncDecision.decide(s.newest(), 5, B));
+        assertEquals(SyncDecision.NONE, SyncDecision.decide(s.newest(), 5, A));
+        assertEquals(SyncDecision.CATCH_UP, SyncDecision.decide(s.newest(), 0, B));
+        assertEquals(SyncDecision.CATCH_UP, SyncDecision.decide(s.newest(), 4, A), "sat a round out");
+        assertEquals(SyncDecision.NONE, SyncDecision.decide(s.newest(), 7, B), "the others are behind this peer");
         assertEquals(SyncDecision.NONE, SyncDecision.decide(null, 3, B));
         PublishedStates tie = new PublishedStates();
         tie.onBeacon("me", beacon(5, B));
         tie.onBeacon("p1", beacon(5, A));
-        assertEquals(SyncDecision.NONE, SyncDecision.decide(tie.agreed(5), 6, B), "one against one is no majority");
+        assertEquals(SyncDecision.NONE, SyncDecision.decide(tie.agreed(5), 5, B), "one against one is no majority");
     }
 }

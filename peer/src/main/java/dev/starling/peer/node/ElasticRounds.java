@@ -77,6 +77,7 @@ public final class ElasticRounds implements AutoCloseable {
     private volatile StateBeacon current;
     private final AdaptiveDeadlines deadlines = new AdaptiveDeadlines(AdaptiveDeadlines.Settings.defaults());
     private long lastPhaseBytes;
+    private int lastGroup;
 
     /**
      * Starts beaconing the initial state and serving it.
@@ -164,6 +165,18 @@ public final class ElasticRounds implements AutoCloseable {
     }
 
     /**
+     * The partition rule: a group may step only if it holds a strict majority of the last group this peer stepped
+     * with (any group after a state download, when that is unknown). In a split, the side without a quorum waits
+     * and catches up when the network heals. Training thread only.
+     *
+     * @param groupSize the formed group's size
+     * @return true if the group may run the round
+     */
+    public boolean quorum(int groupSize) {
+        return lastGroup == 0 || 2 * groupSize > lastGroup;
+    }
+
+    /**
      * Records how fast a finished all-reduce delivered its bytes to this peer. Training thread only.
      *
      * @param members       the round's members (peer ids)
@@ -171,6 +184,7 @@ public final class ElasticRounds implements AutoCloseable {
      * @param nanos         how long the all-reduce took
      */
     public void observeRound(List<String> members, long bytesReceived, long nanos) {
+        lastGroup = members.size();
         lastPhaseBytes = bytesReceived / 2;
         for (String m : members) {
             if (!m.equals(self)) {
@@ -185,6 +199,9 @@ public final class ElasticRounds implements AutoCloseable {
      * @param state the state (round, inner steps, θ_global and the outer optimizer's state)
      */
     public void published(StateImage state) {
+        if (current != null && state.round() != current.round() + 1) {
+            lastGroup = 0; // a downloaded state: the group it came from is not known here
+        }
         held.publish(state);
         current = new StateBeacon(StateBeacon.Status.ACTIVE, state.round(), state.innerSteps(), state.thetaHash(),
                 node.dialableAddresses());
@@ -194,16 +211,15 @@ public final class ElasticRounds implements AutoCloseable {
     }
 
     /**
-     * Before round {@code nextRound}: downloads the run's state if this peer is behind it or holds a θ that the
-     * majority of the last round's reporters do not.
+     * Before a round: downloads the run's state if the run has finished a round after the last one this peer holds
+     * the outcome of, or if this peer holds a θ for that round that the majority of its reporters do not.
      *
-     * @param nextRound the round this peer is about to run
      * @param ownHash   this peer's θ_global hash
      * @param first     true before this peer's first round (it listens for beacons a moment first)
      * @return the verified state to take over, or null when this peer is current (or no download succeeded)
      * @throws InterruptedException if interrupted while waiting
      */
-    public Synced catchUp(long nextRound, String ownHash, boolean first) throws InterruptedException {
+    public Synced catchUp(String ownHash, boolean first) throws InterruptedException {
         if (first) {
             // Listen until another peer's beacon arrives (or nobody answers: this peer starts the run), then one
             // more beat so the beacons of the rest of the group arrive too and the majority is the group's.
@@ -216,7 +232,7 @@ public final class ElasticRounds implements AutoCloseable {
             }
         }
         PublishedStates.Agreed agreed = onOwner(published::newest);
-        SyncDecision decision = SyncDecision.decide(agreed, nextRound, ownHash);
+        SyncDecision decision = SyncDecision.decide(agreed, current.round(), ownHash);
         if (decision == SyncDecision.NONE) {
             return null;
         }

@@ -111,7 +111,7 @@ public final class MeshDiloco implements AutoCloseable {
     public void run(int rounds, BooleanSupplier stop, Listener listener) throws InterruptedException {
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
-            ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
+            ElasticRounds.Synced synced = elastic.catchUp(peer.globalHash(), round == 1);
             if (synced != null) {
                 peer.importState(synced.image());
                 elastic.published(synced.image());
@@ -138,6 +138,12 @@ public final class MeshDiloco implements AutoCloseable {
         RoundMessage.Roster roster = await(matchmaker.form(round, (long) manifest.inner().steps()
                 * config.batchSize(), node.dialableAddresses()), "form round " + round + "'s group");
         if (roster == null) {
+            return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
+                    (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
+        }
+        if (!elastic.quorum(roster.members().size())) {
+            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group;"
+                    + " waiting for the network to heal", round, roster.members().size());
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
