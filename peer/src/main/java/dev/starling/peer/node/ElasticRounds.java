@@ -47,6 +47,8 @@ public final class ElasticRounds implements AutoCloseable {
     static final long JOIN_LISTEN_MILLIS = 5 * BEAT_MILLIS;
     /** φ above which a silent peer leaves the view. */
     static final double PHI_THRESHOLD = 8;
+    /** How long a peer that sat a round out waits for that round's beacons. */
+    static final long STALE_WAIT_MILLIS = 3 * BEAT_MILLIS;
 
     private static final Logger LOG = LoggerFactory.getLogger(ElasticRounds.class);
 
@@ -214,12 +216,13 @@ public final class ElasticRounds implements AutoCloseable {
      * Before a round: downloads the run's state if the run has finished a round after the last one this peer holds
      * the outcome of, or if this peer holds a θ for that round that the majority of its reporters do not.
      *
+     * @param nextRound the round this peer is about to run
      * @param ownHash   this peer's θ_global hash
      * @param first     true before this peer's first round (it listens for beacons a moment first)
      * @return the verified state to take over, or null when this peer is current (or no download succeeded)
      * @throws InterruptedException if interrupted while waiting
      */
-    public Synced catchUp(String ownHash, boolean first) throws InterruptedException {
+    public Synced catchUp(long nextRound, String ownHash, boolean first) throws InterruptedException {
         if (first) {
             // Listen until another peer's beacon arrives (or nobody answers: this peer starts the run), then one
             // more beat so the beacons of the rest of the group arrive too and the majority is the group's.
@@ -229,6 +232,14 @@ public final class ElasticRounds implements AutoCloseable {
             }
             if (onOwner(() -> view.snapshot(0, clock.getAsLong()).size()) > 1) {
                 Thread.sleep(BEAT_MILLIS + BEAT_MILLIS / 2);
+            }
+        }
+        if (!first && current.round() < nextRound - 1) {
+            // This peer sat the last round out: wait a moment for that round's beacons, so it does not reduce the
+            // next round from a stale θ_global (the round may also have formed nowhere; then it goes on).
+            long until = clock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(STALE_WAIT_MILLIS);
+            while (clock.getAsLong() < until && !newerThanOwn()) {
+                Thread.sleep(50); // polling the owner, bounded by STALE_WAIT_MILLIS
             }
         }
         PublishedStates.Agreed agreed = onOwner(published::newest);
@@ -263,6 +274,11 @@ public final class ElasticRounds implements AutoCloseable {
             LOG.warn("state sync: no state for round {}: {}", agreed.round(), cause.getMessage());
             return null;
         }
+    }
+
+    private boolean newerThanOwn() throws InterruptedException {
+        PublishedStates.Agreed agreed = onOwner(published::newest);
+        return agreed != null && agreed.round() > current.round();
     }
 
     private void connect(PeerId peer, List<String> addresses) {

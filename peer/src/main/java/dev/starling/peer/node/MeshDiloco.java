@@ -111,7 +111,7 @@ public final class MeshDiloco implements AutoCloseable {
     public void run(int rounds, BooleanSupplier stop, Listener listener) throws InterruptedException {
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
-            ElasticRounds.Synced synced = elastic.catchUp(peer.globalHash(), round == 1);
+            ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
             if (synced != null) {
                 peer.importState(synced.image());
                 elastic.published(synced.image());
