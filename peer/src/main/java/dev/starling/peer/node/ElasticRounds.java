@@ -168,8 +168,8 @@ public final class ElasticRounds implements AutoCloseable {
 
     /**
      * The partition rule: a group may step only if it holds a strict majority of the last group this peer stepped
-     * with (any group after a state download, when that is unknown). In a split, the side without a quorum waits
-     * and catches up when the network heals. Training thread only.
+     * with, or, after a state download, of the peers that published that state (any group before the first round).
+     * In a split, the side without a quorum waits and catches up when the network heals. Training thread only.
      *
      * @param groupSize the formed group's size
      * @return true if the group may run the round
@@ -201,9 +201,6 @@ public final class ElasticRounds implements AutoCloseable {
      * @param state the state (round, inner steps, θ_global and the outer optimizer's state)
      */
     public void published(StateImage state) {
-        if (current != null && state.round() != current.round() + 1) {
-            lastGroup = 0; // a downloaded state: the group it came from is not known here
-        }
         held.publish(state);
         current = new StateBeacon(StateBeacon.Status.ACTIVE, state.round(), state.innerSteps(), state.thetaHash(),
                 node.dialableAddresses());
@@ -268,6 +265,7 @@ public final class ElasticRounds implements AutoCloseable {
             System.err.printf(Locale.ROOT, "state sync: round %d, %.2f MB from %d peers in %d ms%s%n",
                     d.image().round(), d.manifest().totalBytes() / 1e6, d.sources().size(), millis,
                     d.excluded().isEmpty() ? "" : " (excluded " + d.excluded() + ")");
+            lastGroup = agreed.holders().size(); // the quorum base: the group that published this state
             return new Synced(d.image(), d.manifest().totalBytes(), millis, d.sources().size());
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
