@@ -8,6 +8,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createInterface } from 'node:readline'
@@ -20,13 +21,20 @@ const privateKey = await generateKeyPairFromSeed('Ed25519', seed)
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 const SINK = '/starling/bench/1.0.0'
 
+// --relay-server: also a circuit relay v2 hop server (js defaults: 2 min / 128 KiB per relayed connection);
+// --relay-client: can dial /p2p-circuit addresses; --listen-relay ADDR: also reserves on that relay (ADDR/p2p-circuit)
+const relayClient = args['relay-client'] === 'true' || args['listen-relay'] != null
+const services = { identify: identify(), ping: ping() }
+if (args['relay-server'] === 'true') services.relay = circuitRelayServer()
+const listen = [`/ip4/127.0.0.1/tcp/${args.port ?? 0}`]
+if (args['listen-relay'] != null) listen.push(`${args['listen-relay']}/p2p-circuit`)
 const node = await createLibp2p({
   privateKey,
-  addresses: { listen: [`/ip4/127.0.0.1/tcp/${args.port ?? 0}`] },
-  transports: [tcp()],
+  addresses: { listen },
+  transports: relayClient ? [tcp(), circuitRelayTransport()] : [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
-  services: { identify: identify(), ping: ping() }
+  services
 })
 
 // bench sink: counts bytes until the writer closes, then replies with the count as 8 decimal bytes
@@ -73,7 +81,10 @@ rl.on('line', async (line) => {
       out({ event: 'ping', ok: true, rtt })
     } else if (cmd.cmd === 'dial') {
       const conn = await node.dial(multiaddr(cmd.addr))
-      out({ event: 'dialed', peer: conn.remotePeer.toString() })
+      out({ event: 'dialed', peer: conn.remotePeer.toString(), remoteAddr: conn.remoteAddr.toString(),
+        limited: conn.limits != null })
+    } else if (cmd.cmd === 'addrs') {
+      out({ event: 'addrs', addrs: node.getMultiaddrs().map(String) })
     } else if (cmd.cmd === 'bench') {
       out({ event: 'bench', ...(await bench(cmd.addr, cmd.bytes)) })
     } else if (cmd.cmd === 'stop') {

@@ -22,6 +22,16 @@ public final class RunProtocols {
     }
 
     /**
+     * The gossipsub topic on which a run's peers show their join tokens (runs with {@code policy = "token"}).
+     *
+     * @param runId the run id
+     * @return the topic id
+     */
+    public static String admissionTopic(String runId) {
+        return "/starling/" + runId + "/admission";
+    }
+
+    /**
      * The gossipsub topic on which a run's peers form each round's group.
      *
      * @param runId the run id

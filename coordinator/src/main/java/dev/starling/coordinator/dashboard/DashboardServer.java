@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.starling.protocol.telemetry.RoundReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -108,6 +109,8 @@ public final class DashboardServer implements AutoCloseable {
         out.put("rounds", s.rounds().size());
         out.put("lastRound", s.rounds().isEmpty() ? null : s.rounds().getLast());
         out.put("ended", s.ended());
+        out.put("stages", s.stages());
+        out.put("rejectedUpdates", s.rounds().stream().mapToLong(RoundReport::rejected).sum());
         return out;
     }
 

@@ -17,9 +17,12 @@ import java.util.List;
  * @param events      timeline, oldest first (the newest {@link RunView#MAX_EVENTS})
  * @param losses      training-loss reports, oldest first (the newest {@link RunView#MAX_LOSS_POINTS})
  * @param ended       whether the run owner ended the run
+ * @param stages      pipeline stages in the manifest (1: no pipeline), 0 before the manifest is known
+ * @param layers      transformer blocks in the manifest, 0 before it is known
  */
 public record RunSnapshot(long version, String runId, long startedAtMs, List<PeerRow> peers,
-                          List<RoundReport> rounds, List<TimedEvent> events, List<LossPoint> losses, boolean ended) {
+                          List<RoundReport> rounds, List<TimedEvent> events, List<LossPoint> losses, boolean ended,
+                          int stages, int layers) {
 
     /** Copies the lists so the snapshot stays immutable. */
     public RunSnapshot {
@@ -30,14 +33,17 @@ public record RunSnapshot(long version, String runId, long startedAtMs, List<Pee
     }
 
     /**
-     * One training-loss report.
+     * One status report's training loss and traffic (for the loss and per-peer bandwidth charts).
      *
-     * @param atS       seconds since the view started
-     * @param peerId    the reporting peer
-     * @param round     its outer round
-     * @param trainLoss its recent training loss
+     * @param atS           seconds since the view started
+     * @param peerId        the reporting peer
+     * @param round         its outer round
+     * @param trainLoss     its recent training loss
+     * @param bytesSent     bytes it had sent since it started
+     * @param bytesReceived bytes it had received since it started
      */
-    public record LossPoint(double atS, String peerId, long round, double trainLoss) {
+    public record LossPoint(double atS, String peerId, long round, double trainLoss, long bytesSent,
+                            long bytesReceived) {
     }
 
     /**

@@ -42,6 +42,8 @@ public final class RunView {
     private final Set<String> banned = new HashSet<>();
     private final List<Consumer<RunSnapshot>> listeners = new CopyOnWriteArrayList<>();
     private String runId = "";
+    private int stages;
+    private int layers;
     private boolean ended;
     private long version;
     private volatile RunSnapshot current;
@@ -78,6 +80,19 @@ public final class RunView {
      */
     public void setRunId(String id, long nowNanos) {
         this.runId = id;
+        publish(nowNanos);
+    }
+
+    /**
+     * Records the model's shape once the manifest is known, for the stage map.
+     *
+     * @param stageCount pipeline stages (1: no pipeline)
+     * @param layerCount transformer blocks
+     * @param nowNanos   the owner's clock now
+     */
+    public void setShape(int stageCount, int layerCount, long nowNanos) {
+        this.stages = stageCount;
+        this.layers = layerCount;
         publish(nowNanos);
     }
 
@@ -127,7 +142,8 @@ public final class RunView {
         state.status = status;
         state.lastSeenNanos = nowNanos;
         state.reportedLost = false;
-        losses.addLast(new RunSnapshot.LossPoint(seconds(nowNanos), fromPeer, status.round(), status.trainLoss()));
+        losses.addLast(new RunSnapshot.LossPoint(seconds(nowNanos), fromPeer, status.round(), status.trainLoss(),
+                status.bytesSent(), status.bytesReceived()));
         while (losses.size() > MAX_LOSS_POINTS) {
             losses.removeFirst();
         }
@@ -235,7 +251,7 @@ public final class RunView {
         rows.sort(Comparator.comparingDouble(RunSnapshot.PeerRow::lastSeenS).reversed()
                 .thenComparing(r -> r.status().peerId()));
         current = new RunSnapshot(++version, runId, startedAtMs, rows, new ArrayList<>(rounds),
-                new ArrayList<>(events), new ArrayList<>(losses), ended);
+                new ArrayList<>(events), new ArrayList<>(losses), ended, stages, layers);
         for (Consumer<RunSnapshot> listener : listeners) {
             listener.accept(current);
         }

@@ -80,6 +80,16 @@ public final class RunViewLoop implements AdminActions, AutoCloseable {
     }
 
     /**
+     * Sets the model's shape (for the stage map) on the owner thread.
+     *
+     * @param stages pipeline stages
+     * @param layers transformer blocks
+     */
+    public void setShape(int stages, int layers) {
+        owner.execute(() -> view.setShape(stages, layers, nanoClock.getAsLong()));
+    }
+
+    /**
      * Telemetry messages dropped as malformed so far.
      *
      * @return the count

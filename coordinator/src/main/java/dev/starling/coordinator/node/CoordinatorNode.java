@@ -1,5 +1,7 @@
 package dev.starling.coordinator.node;
 
+import dev.starling.coordinator.admission.AdmissionGate;
+import dev.starling.coordinator.dashboard.AdminActions;
 import dev.starling.coordinator.dashboard.DashboardServer;
 import dev.starling.coordinator.dashboard.RunViewLoop;
 import dev.starling.p2p.core.Host;
@@ -12,10 +14,13 @@ import dev.starling.p2p.pubsub.PeerScoreParams;
 import dev.starling.p2p.pubsub.RpcLimits;
 import dev.starling.p2p.pubsub.TopicScoreParams;
 import dev.starling.protocol.RunProtocols;
+import dev.starling.protocol.admission.AdmissionPolicy;
 import dev.starling.protocol.manifest.ManifestCodec;
 import dev.starling.protocol.manifest.ManifestParser;
 import dev.starling.protocol.manifest.RunManifest;
 import dev.starling.protocol.manifest.SignedManifest;
+import dev.starling.protocol.telemetry.RunEvent;
+import dev.starling.protocol.telemetry.TelemetryCodec;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -49,6 +54,7 @@ public final class CoordinatorNode implements AutoCloseable {
     private final RunManifest manifest;
     private final String runId;
     private final List<Multiaddr> bootstrap;
+    private final AdmissionGate admission;
 
     private CoordinatorNode(CoordinatorConfig config, String toml) throws IOException, InterruptedException {
         this.manifest = ManifestParser.parse(toml);
@@ -63,12 +69,29 @@ public final class CoordinatorNode implements AutoCloseable {
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(),
                 PeerScoreParams.defaults(Map.of(topic, TopicScoreParams.defaults())), RpcLimits.defaults(),
                 gossipOwner, System::nanoTime);
-        this.view = new RunViewLoop(System::nanoTime, LIVENESS_NANOS);
+        this.view = new RunViewLoop(System::nanoTime, config.livenessNanos());
         view.setRunId(runId);
+        view.setShape(manifest.model().stages(), manifest.model().layers());
         gossip.subscribe(topic, message -> view.offer(message.data(),
                 new dev.starling.p2p.core.PeerId(message.from()).toBase58()));
         // Subscribed so that it relays group formation until the peers have dialed each other directly.
         gossip.subscribe(RunProtocols.roundTopic(runId), message -> { });
+        String self = host.peerId().toBase58();
+        AdmissionPolicy policy = new AdmissionPolicy(manifest.admission(), runId, self,
+                config.identity().publicKey()::verify);
+        this.admission = AdmissionGate.install(gossip, gossipOwner, policy, runId,
+                List.of(topic, RunProtocols.roundTopic(runId)), null, () -> System.currentTimeMillis() / 1000,
+                new AdmissionGate.Listener() {
+                    @Override
+                    public void admitted(String peerId) {
+                        view.offer(new RunEvent(RunEvent.Kind.JOINED, peerId, "showed a valid join token"), self);
+                    }
+
+                    @Override
+                    public void refused(String peerId, String why) {
+                        view.offer(new RunEvent(RunEvent.Kind.ACCUSED, peerId, "not admitted: " + why), self);
+                    }
+                });
         List<Multiaddr> bound = new ArrayList<>();
         for (Multiaddr address : config.listen()) {
             bound.add(await(host.listen(address), "listen on " + address));
@@ -76,7 +99,20 @@ public final class CoordinatorNode implements AutoCloseable {
         List<Multiaddr> advertised = config.announce().isEmpty() ? bound : config.announce();
         this.bootstrap = advertised.stream()
                 .map(a -> Multiaddr.fromString(a + "/p2p/" + host.peerId().toBase58())).toList();
-        this.dashboard = new DashboardServer(view.view(), view, config.dashboard());
+        this.dashboard = new DashboardServer(view.view(), new AdminActions() {
+            @Override
+            public void ban(String peerId, String reason) {
+                // The view stops showing it; the gossiped event makes every peer drop it from groups too.
+                view.ban(peerId, reason);
+                admission.ban(peerId);
+                gossip.publish(topic, TelemetryCodec.encode(new RunEvent(RunEvent.Kind.BANNED, peerId, reason)));
+            }
+
+            @Override
+            public void endRun() {
+                view.endRun();
+            }
+        }, config.dashboard());
     }
 
     /**
@@ -148,9 +184,19 @@ public final class CoordinatorNode implements AutoCloseable {
         return view;
     }
 
+    /**
+     * The admission gate on this coordinator's gossip (for tests and counters).
+     *
+     * @return the gate
+     */
+    public AdmissionGate admission() {
+        return admission;
+    }
+
     /** Stops the dashboard, gossip, the host and every thread this node started. */
     @Override
     public void close() {
+        admission.close();
         dashboard.close();
         view.close();
         gossip.close();

@@ -20,6 +20,7 @@ function el(tag, attrs, text) {
 function chart(svg, series, bars) {
   svg.replaceChildren();
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+  svg.dataset.points = all.length;
   if (all.length === 0) {
     svg.appendChild(el("svg-text", { x: 250, y: 110 }, "no data yet"));
     return;
@@ -62,10 +63,12 @@ function render(s) {
 
   const tbody = $("peers").tBodies[0];
   tbody.replaceChildren(...s.peers.map((p) => {
-    const st = p.status, tr = el("tr", { class: p.banned ? "banned" : p.alive ? "" : "lost", title: st.peerId });
+    const state = p.banned ? "banned" : p.alive ? "alive" : "lost";
+    const tr = el("tr", { class: state, title: p.status.peerId, "data-peer": p.status.peerId, "data-state": state });
+    const st = p.status;
     [shortId(st.peerId), st.device, st.hardware, st.stage, st.round, st.innerStep + "/" + st.innerSteps,
       Math.round(num(st.tokensPerS)), fmt(st.trainLoss, 4), mb(st.bytesSent), mb(st.bytesReceived),
-      st.uptimeS + " s", p.banned ? "banned" : p.alive ? "alive" : "lost",
+      st.uptimeS + " s", state,
       st.stateHash.slice(0, 8)].forEach((v) => tr.appendChild(el("td", {}, String(v))));
     return tr;
   }));
@@ -76,6 +79,8 @@ function render(s) {
       r.stateHash.slice(0, 8)].forEach((v) => tr.appendChild(el("td", {}, String(v))));
     return tr;
   }));
+  renderAccused(s);
+  renderStages(s);
   $("events").replaceChildren(...s.events.slice(-50).reverse().map((e) =>
     el("li", { class: e.event.kind }, e.atS.toFixed(1) + " s  " + e.event.kind.toLowerCase() + "  "
       + shortId(e.event.peerId) + "  " + e.event.detail)));
@@ -86,10 +91,51 @@ function render(s) {
     byPeer.get(l.peerId).push([l.atS, num(l.trainLoss)]);
   });
   chart($("chart-train"), [...byPeer].map(([id, points]) => ({ name: shortId(id), points })));
+  chart($("chart-bandwidth"), bandwidthByPeer(s.losses));
   chart($("chart-val"), [{ name: "val", points: s.rounds.map((r) => [r.round, num(r.valLoss)]) }]);
-  chart($("chart-duration"), [{ name: "ms", points: s.rounds.map((r) => [r.round, r.durationMs]) }], true);
-  chart($("chart-bytes"), [{ name: "MB", points: s.rounds.map((r) => [r.round, num(r.bytesSent) / 1e6]) }], true);
+  const recent = s.rounds.slice(-60); // bars stay readable: the last 60 rounds
+  chart($("chart-duration"), [{ name: "ms", points: recent.map((r) => [r.round, r.durationMs]) }], true);
+  chart($("chart-bytes"), [{ name: "MB", points: recent.map((r) => [r.round, num(r.bytesSent) / 1e6]) }], true);
   document.body.dataset.version = s.version;
+}
+
+// Per-peer rate between consecutive status reports: (Δ sent + Δ received) / Δ t, in KB/s.
+function bandwidthByPeer(points) {
+  const last = new Map(), series = new Map();
+  points.forEach((p) => {
+    const prev = last.get(p.peerId), total = num(p.bytesSent) + num(p.bytesReceived);
+    if (prev && p.atS > prev.atS && total >= prev.total) {
+      if (!series.has(p.peerId)) series.set(p.peerId, []);
+      series.get(p.peerId).push([p.atS, (total - prev.total) / (p.atS - prev.atS) / 1e3]);
+    }
+    last.set(p.peerId, { atS: p.atS, total });
+  });
+  return [...series].map(([id, pts]) => ({ name: shortId(id), points: pts }));
+}
+
+// Accusations and bans from the timeline, plus rounds whose aggregator rejected contributions.
+function renderAccused(s) {
+  const items = s.events.filter((e) => e.event.kind === "ACCUSED" || e.event.kind === "BANNED")
+    .map((e) => ({ atS: e.atS, cls: e.event.kind, text: e.atS.toFixed(1) + " s  " + e.event.kind.toLowerCase() + "  "
+      + shortId(e.event.peerId) + "  " + e.event.detail }));
+  s.rounds.filter((r) => r.rejected > 0).forEach((r) => items.push({ atS: Infinity, cls: "REJECTED",
+    text: "round " + r.round + ": " + r.rejected + " contribution(s) rejected by the aggregator" }));
+  const list = items.slice(-50).reverse().map((i) => el("li", { class: i.cls }, i.text));
+  $("accused").replaceChildren(...(list.length ? list : [el("li", { class: "none" }, "none so far")]));
+}
+
+// One box per pipeline stage with the peers serving it. Without a pipeline that is one stage holding every layer.
+function renderStages(s) {
+  const n = Math.max(1, s.stages), per = s.layers ? s.layers / n : 0;
+  $("stage-map").replaceChildren(...Array.from({ length: n }, (_, i) => {
+    const serving = s.peers.filter((p) => p.alive && p.status.stage === i).length;
+    const box = el("div", { class: "stage", "data-stage": i });
+    box.appendChild(el("div", { class: "name" }, n === 1 ? "1 stage" : "stage " + i));
+    box.appendChild(el("div", { class: "peers" }, serving + (serving === 1 ? " peer" : " peers")));
+    box.appendChild(el("div", { class: "muted" }, per ? "layers " + i * per + "–" + ((i + 1) * per - 1) : ""));
+    if (n === 1) box.appendChild(el("div", { class: "muted" }, "no pipeline: every peer trains the whole model"));
+    return box;
+  }));
 }
 
 function connect() {

@@ -34,6 +34,21 @@ class RunViewTest {
     }
 
     @Test
+    void shouldKeepEachStatusTrafficForTheBandwidthChartAndTheModelShapeForTheStageMap() {
+        RunView view = new RunView(0, 0, 10 * S);
+        assertEquals(0, view.snapshot().stages(), "unknown before the manifest");
+        view.setShape(1, 4, S);
+        view.accept(status("a", 1, 3.0), "a", 2 * S);
+        view.accept(status("a", 2, 2.9), "a", 4 * S);
+        RunSnapshot s = view.snapshot();
+        assertEquals(1, s.stages());
+        assertEquals(4, s.layers());
+        assertEquals(List.of(1000L, 2000L), s.losses().stream().map(RunSnapshot.LossPoint::bytesSent).toList());
+        assertEquals(List.of(900L, 1800L), s.losses().stream().map(RunSnapshot.LossPoint::bytesReceived).toList());
+        assertEquals(1, DashboardServer.summary(s).get("stages"));
+    }
+
+    @Test
     void shouldIgnoreStatusSentOnBehalfOfAnotherPeer() {
         RunView view = new RunView(0, 0, 10 * S);
         assertFalse(view.accept(status("victim", 1, 99.0), "liar", S));

@@ -17,11 +17,15 @@ import java.util.concurrent.CompletableFuture;
  * an outbound stream, fails its future.
  */
 public final class NegotiatingHandler implements StreamHandler {
+    /** How long multistream-select on one stream may take before the stream is reset. */
+    public static final long NEGOTIATION_TIMEOUT_MS = 10_000;
+
     private final MultistreamNegotiator negotiator;
     private final InboundRouter router;
     private final ProtocolHandler outboundHandler;
     private final CompletableFuture<Stream> outboundResult;
     private boolean done;
+    private io.netty.util.concurrent.ScheduledFuture<?> timeout;
 
     private NegotiatingHandler(MultistreamNegotiator negotiator, InboundRouter router, ProtocolHandler handler,
                                CompletableFuture<Stream> result) {
@@ -42,6 +46,7 @@ public final class NegotiatingHandler implements StreamHandler {
         MultistreamNegotiator n = MultistreamNegotiator.responder(id -> router.handler(id).isPresent(), alloc);
         NegotiatingHandler h = new NegotiatingHandler(n, router, null, null);
         stream.attach("", s -> h);
+        h.startTimer(stream);
         stream.write(n.start());
     }
 
@@ -59,7 +64,17 @@ public final class NegotiatingHandler implements StreamHandler {
         MultistreamNegotiator n = MultistreamNegotiator.initiator(protocols, alloc);
         NegotiatingHandler h = new NegotiatingHandler(n, null, handler, result);
         stream.attach("", s -> h);
+        h.startTimer(stream);
         stream.write(n.start());
+    }
+
+    /** A peer that never finishes negotiating must not hold a stream slot forever. */
+    private void startTimer(StreamBase stream) {
+        timeout = stream.executor().schedule(() -> {
+            if (done) return;
+            fail(P2pException.closed("protocol negotiation took longer than " + NEGOTIATION_TIMEOUT_MS + " ms"));
+            stream.reset();
+        }, NEGOTIATION_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -74,6 +89,7 @@ public final class NegotiatingHandler implements StreamHandler {
         if (step.output() != null) stream.write(step.output());
         if (!step.isDone()) return;
         done = true;
+        if (timeout != null) timeout.cancel(false);
         StreamBase s = (StreamBase) stream;
         if (outboundResult != null) {
             s.attach(step.protocol(), outboundHandler, step.leftover());
@@ -98,6 +114,7 @@ public final class NegotiatingHandler implements StreamHandler {
 
     @Override
     public void onClosed(Stream stream, boolean reset) {
+        if (timeout != null) timeout.cancel(false);
         if (!done) {
             negotiator.release();
             fail(P2pException.closed("stream reset during protocol negotiation"));

@@ -50,9 +50,12 @@ final class JsPeer implements AutoCloseable {
         Assumptions.abort(msg + " (skipped because CI is unset)");
     }
 
-    static JsPeer start(int seed) throws Exception {
+    static JsPeer start(int seed, String... extraArgs) throws Exception {
         requireInstalled();
-        ProcessBuilder pb = new ProcessBuilder("node", "peer.mjs", "--seed", Integer.toString(seed))
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("node", "peer.mjs", "--seed",
+                Integer.toString(seed)));
+        command.addAll(java.util.List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(interopDir().toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
         String debug = System.getProperty("interop.debug");
         if (debug != null) pb.environment().put("DEBUG", debug);

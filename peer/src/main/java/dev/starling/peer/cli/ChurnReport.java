@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 final class ChurnReport {
     private static final Pattern ROUND = Pattern.compile(
             "^round (\\d+)  group (\\d+)  inner loss \\S+(?:  val (\\S+))?  .*  (\\d+) ms  state ([0-9a-f]+)$");
+    private static final Pattern FIELD = Pattern.compile("(\\w+)=(\"[^\"]*\"|\\S+)");
     private static final Pattern SYNC = Pattern.compile(
             "^state sync: round (\\d+), ([0-9.]+) MB from (\\d+) peers in (\\d+) ms");
 
@@ -69,6 +70,18 @@ final class ChurnReport {
             rounds.add(new RoundLine(peer, t, Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)),
                     m.group(3) == null ? Double.NaN : Double.parseDouble(m.group(3)), Long.parseLong(m.group(4)),
                     m.group(5)));
+            return t;
+        }
+        if (line.contains("event=round_done")) {
+            Map<String, String> f = new HashMap<>();
+            Matcher kv = FIELD.matcher(line);
+            while (kv.find()) {
+                f.put(kv.group(1), kv.group(2).replace("\"", ""));
+            }
+            String val = f.getOrDefault("val_loss", "");
+            rounds.add(new RoundLine(peer, t, Long.parseLong(f.get("round")), Integer.parseInt(f.get("group")),
+                    val.isEmpty() ? Double.NaN : Double.parseDouble(val), Long.parseLong(f.get("ms")),
+                    f.get("state")));
             return t;
         }
         Matcher s = SYNC.matcher(line.strip());

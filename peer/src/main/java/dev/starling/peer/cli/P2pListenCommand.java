@@ -5,6 +5,11 @@ import dev.starling.p2p.core.ConnectionListener;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.relay.CircuitMessages;
+import dev.starling.p2p.relay.CircuitRelayServer;
+import dev.starling.p2p.relay.CircuitRelayTransport;
+import dev.starling.p2p.relay.RelayConfig;
+import dev.starling.peer.node.NodeOptions;
 import dev.starling.p2p.protocol.identify.IdentifyService;
 import dev.starling.p2p.protocol.ping.PingService;
 import java.nio.file.Path;
@@ -34,10 +39,23 @@ public final class P2pListenCommand implements java.util.concurrent.Callable<Int
     @Option(names = "--key", description = "identity key file (libp2p PrivateKey protobuf); created if missing")
     Path keyFile;
 
+    @Option(names = "--relay-server", description = "also serve circuit relay v2 (hop): reservations for peers"
+            + " behind NAT, relayed connections without duration or data limit")
+    boolean relayServer;
+
+    @Option(names = "--relay", description = "also listen through this circuit relay (its multiaddr with /p2p/<id>)")
+    String relay;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new UserError("--port must be 0..65535, got " + port);
-        Host host = new HostBuilder().identity(P2pSupport.loadOrCreateKey(keyFile)).tcpTransport().build();
+        List<Multiaddr> viaRelay = NodeOptions.relayListenAddresses(relay == null ? List.of() : List.of(relay));
+        Host host = CircuitRelayTransport.install(new HostBuilder().identity(P2pSupport.loadOrCreateKey(keyFile))
+                .tcpTransport()).build();
+        if (relayServer) {
+            CircuitRelayServer.install(host, RelayConfig.defaults().withLimit(new CircuitMessages.Limit(0, 0)),
+                    new io.netty.util.concurrent.DefaultEventExecutor(), System::currentTimeMillis);
+        }
         PingService.install(host);
         IdentifyService identify = IdentifyService.install(host);
         identify.addListener(info -> System.err.println("p2p: " + info.peer() + " is " + info.agentVersion()
@@ -60,8 +78,16 @@ public final class P2pListenCommand implements java.util.concurrent.Callable<Int
             host.close();
             throw new UserError("cannot listen on " + bindHost + ":" + port + ": " + e.getCause(), e);
         }
-        List<String> addrs = P2pSupport.dialable(bound).stream().map(a -> a.withPeerId(host.peerId()).toString())
-                .toList();
+        List<String> addrs = new java.util.ArrayList<>(P2pSupport.dialable(bound).stream()
+                .map(a -> a.withPeerId(host.peerId()).toString()).toList());
+        for (Multiaddr circuit : viaRelay) {
+            try {
+                addrs.add(host.listen(circuit).get(15, TimeUnit.SECONDS).withPeerId(host.peerId()).toString());
+            } catch (ExecutionException | TimeoutException e) {
+                host.close();
+                throw new UserError("no reservation on relay " + relay + ": " + e.getCause(), e);
+            }
+        }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("peer_id", host.peerId().toBase58());
         line.put("addrs", addrs);

@@ -4,6 +4,7 @@ import dev.starling.p2p.core.Connection;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.relay.CircuitRelayTransport;
 import dev.starling.p2p.protocol.identify.IdentifyService;
 import dev.starling.p2p.protocol.ping.PingService;
 import java.util.ArrayList;
@@ -34,7 +35,7 @@ public final class P2pPingCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (count < 1 || count > 1000) throw new UserError("--count must be 1..1000, got " + count);
         Multiaddr target = P2pSupport.parseAddress(address);
-        try (Host host = new HostBuilder().tcpTransport().build()) {
+        try (Host host = CircuitRelayTransport.install(new HostBuilder().tcpTransport()).build()) { // + /p2p-circuit
             PingService ping = PingService.install(host);
             IdentifyService.install(host);
             long t0 = System.nanoTime();

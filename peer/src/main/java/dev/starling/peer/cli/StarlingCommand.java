@@ -19,6 +19,7 @@ import picocli.CommandLine.ParameterException;
             SampleCommand.class,
             KeygenCommand.class,
             CoordinatorCommand.class,
+            TokenCommand.class,
             PeerCommand.class,
             P2pCommand.class,
             ExperimentCommand.class

@@ -63,6 +63,7 @@ public final class MeshDiloco implements AutoCloseable {
     private final Evaluator evaluator;
     private final TrainConfig config;
     private final ElasticRounds elastic;
+    private DilocoPeer.StepListener stepListener;
 
     /**
      * Builds the peer's model (shared initialisation from the run seed) and joins the round protocols.
@@ -122,7 +123,7 @@ public final class MeshDiloco implements AutoCloseable {
                 }
             }
             long innerStart = System.nanoTime();
-            double innerLoss = peer.innerPhase();
+            double innerLoss = peer.innerPhase(stepListener);
             double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
             if (stop.getAsBoolean()) {
                 return;
@@ -198,6 +199,15 @@ public final class MeshDiloco implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new IllegalStateException("cannot " + what + ": no result within an hour", e);
         }
+    }
+
+    /**
+     * Reports every inner step to {@code listener} (a peer's live progress line); call before {@link #run}.
+     *
+     * @param listener told on the training thread after each inner step, or null
+     */
+    public void onInnerStep(DilocoPeer.StepListener listener) {
+        this.stepListener = listener;
     }
 
     /**

@@ -34,6 +34,25 @@ public final class NodeOptions {
     }
 
     /**
+     * Parses {@code --relay} values into the addresses to listen on through those relays ({@code RELAY/p2p-circuit}).
+     *
+     * @param relays relay multiaddrs, each ending in {@code /p2p/<relay id>}
+     * @return one {@code …/p2p/<relay id>/p2p-circuit} address per relay
+     * @throws UserError naming the bad value
+     */
+    public static List<Multiaddr> relayListenAddresses(List<String> relays) {
+        List<Multiaddr> out = new ArrayList<>();
+        for (Multiaddr relay : multiaddrs("--relay", relays)) {
+            if (relay.peerId().isEmpty() || relay.toString().contains("/p2p-circuit")) {
+                throw new UserError("--relay " + relay + " must be the relay's own address ending in /p2p/<relay id>,"
+                        + " for example /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...");
+            }
+            out.add(Multiaddr.fromString(relay + "/p2p-circuit"));
+        }
+        return out;
+    }
+
+    /**
      * Parses {@code HOST:PORT}.
      *
      * @param flag  the flag's name, for the message

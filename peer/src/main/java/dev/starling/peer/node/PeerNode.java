@@ -1,11 +1,13 @@
 package dev.starling.peer.node;
 
+import dev.starling.coordinator.admission.AdmissionGate;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.relay.CircuitRelayTransport;
 import dev.starling.p2p.protocol.oneshot.OneMessageProtocol;
 import dev.starling.p2p.pubsub.GossipSub;
 import dev.starling.p2p.pubsub.GossipsubConfig;
@@ -13,11 +15,13 @@ import dev.starling.p2p.pubsub.PeerScoreParams;
 import dev.starling.p2p.pubsub.RpcLimits;
 import dev.starling.peer.cli.UserError;
 import dev.starling.protocol.RunProtocols;
+import dev.starling.protocol.admission.JoinToken;
 import dev.starling.protocol.manifest.ManifestCodec;
 import dev.starling.protocol.manifest.ManifestException;
 import dev.starling.protocol.manifest.ManifestParser;
 import dev.starling.protocol.manifest.RunManifest;
 import dev.starling.protocol.manifest.SignedManifest;
+import dev.starling.protocol.telemetry.RunEvent;
 import dev.starling.protocol.telemetry.TelemetryCodec;
 import dev.starling.protocol.telemetry.TelemetryMessage;
 import io.netty.channel.EventLoopGroup;
@@ -55,12 +59,19 @@ public final class PeerNode implements AutoCloseable {
     private final String runId;
     private final String telemetryTopic;
     private final List<Multiaddr> announce;
+    private PeerId runKey;
+    private AdmissionGate admission;
+    private BootstrapRedial redial;
+    private volatile java.util.function.Consumer<RunEvent> runEvents = event -> { };
 
-    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join) {
+    private PeerNode(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce, List<Multiaddr> join,
+                     JoinToken token) {
         this.announce = List.copyOf(announce);
         this.loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.gossipOwner = new DefaultEventExecutor();
-        this.host = new HostBuilder().identity(identity).eventLoops(loops).tcpTransport().build();
+        // circuit relay v2: dial /p2p-circuit addresses, and listen through relays given as RELAY/p2p-circuit
+        this.host = CircuitRelayTransport.install(new HostBuilder().identity(identity).eventLoops(loops).tcpTransport())
+                .build();
         // Gossip starts before the first dial so it sees every connection, the bootstrap one included.
         this.gossip = new GossipSub(host, GossipsubConfig.defaults(), PeerScoreParams.defaults(Map.of()),
                 RpcLimits.defaults(), gossipOwner, System::nanoTime);
@@ -72,7 +83,9 @@ public final class PeerNode implements AutoCloseable {
             this.manifest = ManifestParser.parse(signed.toml());
             this.runId = ManifestCodec.runId(manifest);
             this.telemetryTopic = RunProtocols.telemetryTopic(runId);
-            await(gossip.subscribe(telemetryTopic, message -> { }), "subscribe to telemetry");
+            await(gossip.subscribe(telemetryTopic, this::fromRunKey), "subscribe to telemetry");
+            this.admission = PeerAdmission.install(this, gossipOwner, token);
+            this.redial = new BootstrapRedial(host, gossipOwner, runKey, join);
         } catch (RuntimeException e) {
             gossip.close();
             closeNetwork();
@@ -105,6 +118,23 @@ public final class PeerNode implements AutoCloseable {
      */
     public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
                                 List<Multiaddr> join) {
+        return join(identity, listen, announce, join, null);
+    }
+
+    /**
+     * Starts a host and joins the run behind {@code join}, showing {@code token} to the run's other nodes.
+     *
+     * @param identity this peer's key
+     * @param listen   addresses to listen on
+     * @param announce addresses other peers should dial instead of the listen addresses, or empty
+     * @param join     bootstrap addresses, each ending in {@code /p2p/<id>}
+     * @param token    this peer's join token (runs with {@code policy = "token"}), or null
+     * @return the joined node
+     * @throws UserError if no bootstrap address answers, the manifest is unsigned, forged or invalid, or the run's
+     *                   admission policy does not admit this peer
+     */
+    public static PeerNode join(PrivateKey identity, List<Multiaddr> listen, List<Multiaddr> announce,
+                                List<Multiaddr> join, JoinToken token) {
         if (join.isEmpty()) {
             throw new UserError("give at least one --join address (the coordinator prints it when it starts)");
         }
@@ -114,7 +144,7 @@ public final class PeerNode implements AutoCloseable {
                         + " coordinator printed");
             }
         }
-        return new PeerNode(identity, listen, announce, join);
+        return new PeerNode(identity, listen, announce, join, token);
     }
 
     private SignedManifest fetchManifest(List<Multiaddr> join) {
@@ -132,6 +162,7 @@ public final class PeerNode implements AutoCloseable {
                     throw new UserError("the manifest from " + address + " is not signed by " + coordinator
                             + "; refusing to join");
                 }
+                runKey = coordinator;
                 return signed;
             } catch (ManifestException e) {
                 throw new UserError("the run's manifest cannot be honoured: " + e.getMessage(), e);
@@ -197,6 +228,41 @@ public final class PeerNode implements AutoCloseable {
      */
     public String peerId() {
         return host.peerId().toBase58();
+    }
+
+    private void fromRunKey(dev.starling.p2p.pubsub.PubsubMessage message) {
+        if (runKey == null || !runKey.equals(new PeerId(message.from()))) {
+            return; // only the run owner's node speaks for the run; peers' own telemetry is for the dashboard
+        }
+        try {
+            if (TelemetryCodec.decode(message.data()) instanceof RunEvent event) {
+                if (event.kind() == RunEvent.Kind.BANNED && admission != null) {
+                    admission.ban(event.peerId());
+                }
+                runEvents.accept(event);
+            }
+        } catch (dev.starling.protocol.telemetry.BadTelemetryException e) {
+            // a malformed message from the coordinator is dropped like any other
+        }
+    }
+
+    /**
+     * Hears the run owner's events (bans), on the gossip thread; banned peers are already dropped from this node's
+     * groups when it is called.
+     *
+     * @param listener must be quick and must not throw
+     */
+    public void onRunEvent(java.util.function.Consumer<RunEvent> listener) {
+        this.runEvents = listener;
+    }
+
+    /**
+     * The run key's peer id: the node whose signature on the manifest this peer checked (the coordinator).
+     *
+     * @return the peer id
+     */
+    public PeerId runKey() {
+        return runKey;
     }
 
     /**
@@ -280,6 +346,12 @@ public final class PeerNode implements AutoCloseable {
     /** Leaves the mesh and stops the node's threads. */
     @Override
     public void close() {
+        if (admission != null) {
+            admission.close();
+        }
+        if (redial != null) {
+            redial.close();
+        }
         gossip.close();
         closeNetwork();
     }

@@ -23,7 +23,8 @@ public final class RoundTelemetry {
      */
     public RoundTelemetry(PeerNode node, int threads) {
         this.node = node;
-        this.hardware = threads + " threads, " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap";
+        this.hardware = threads + (threads == 1 ? " thread, " : " threads, ") + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB heap";
     }
 
     /**

@@ -34,7 +34,8 @@ class ChurnReportTest {
         r.line(2, "state sync: round 2, 1.25 MB from 2 peers in 150 ms");
         now = 9;
         r.line(2, round(3, 3, null, 700, "dddddddddddd"));
-        r.line(0, round(3, 3, "3.0000", 700, "dddddddddddd"));
+        r.line(0, "ts=2026-11-22T06:00:00Z event=round_done round=3 group=3 inner_loss=3.10000 val_loss=3.00000"
+                + " bytes_sent=1 bytes_received=1 ms=700 tokens_per_s=900.000 state=dddddddddddd");
         r.line(1, "round 4  sat out (no group formed)  inner loss 3.0000");
         r.exited(0, 0);
         r.exited(1, 0);

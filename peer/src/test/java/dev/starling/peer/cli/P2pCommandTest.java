@@ -47,4 +47,30 @@ class P2pCommandTest {
             assertTrue(err.toString().contains("cannot reach"), err.toString());
         }
     }
+
+    @Test
+    void shouldPingThroughACircuitRelay() throws Exception {
+        io.netty.util.concurrent.DefaultEventExecutor owner = new io.netty.util.concurrent.DefaultEventExecutor();
+        try (Host relay = new HostBuilder().identity(Keys.ed25519ForTest(94)).tcpTransport().build();
+             Host target = dev.starling.p2p.relay.CircuitRelayTransport.install(new HostBuilder()
+                     .identity(Keys.ed25519ForTest(95)).tcpTransport()).build()) {
+            dev.starling.p2p.relay.CircuitRelayServer.install(relay, dev.starling.p2p.relay.RelayConfig.defaults(),
+                    owner, System::currentTimeMillis);
+            PingService.install(target);
+            Multiaddr r = relay.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(5, TimeUnit.SECONDS)
+                    .withPeerId(relay.peerId());
+            target.listen(Multiaddr.fromString(r + "/p2p-circuit")).get(10, TimeUnit.SECONDS);
+            String circuit = r + "/p2p-circuit/p2p/" + target.peerId();
+            assertEquals(0, run("p2p", "ping", "--count", "1", circuit), err.toString());
+        } finally {
+            owner.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Test
+    void shouldExitTwoWithOneLineOnARelayWithoutPeerId() {
+        assertEquals(2, run("p2p", "listen", "--relay", "/ip4/127.0.0.1/tcp/1"));
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().contains("--relay"), err.toString());
+    }
 }

@@ -70,6 +70,39 @@ class PeerJoinTest {
     }
 
     @Test
+    void shouldJoinThroughARelayAndAnnounceTheCircuitAddress(@TempDir Path dir) throws Exception {
+        Path manifest = Files.writeString(dir.resolve("run.toml"), MANIFEST);
+        MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (Host relay = new HostBuilder().identity(Keys.ed25519ForTest(960)).eventLoops(loops).tcpTransport()
+                .build();
+             CoordinatorNode coordinator = CoordinatorNode.start(coordinatorConfig(manifest))) {
+            dev.starling.p2p.relay.CircuitRelayServer.install(relay, dev.starling.p2p.relay.RelayConfig.defaults(),
+                    loops.next(), System::currentTimeMillis);
+            Multiaddr relayAddr = relay.listen(LOOPBACK.getFirst()).get(5, TimeUnit.SECONDS).withPeerId(relay.peerId());
+            List<Multiaddr> listen = new java.util.ArrayList<>(LOOPBACK);
+            listen.addAll(NodeOptions.relayListenAddresses(List.of(relayAddr.toString())));
+            try (PeerNode peer = PeerNode.join(Keys.ed25519ForTest(961), listen, coordinator.bootstrapAddresses());
+                 Host other = dev.starling.p2p.relay.CircuitRelayTransport.install(new HostBuilder()
+                         .identity(Keys.ed25519ForTest(962)).eventLoops(loops).tcpTransport()).build()) {
+                String circuit = relayAddr + "/p2p-circuit";
+                assertTrue(peer.dialableAddresses().contains(circuit), peer.dialableAddresses().toString());
+                dev.starling.p2p.core.Connection c = other.dial(Multiaddr.fromString(circuit)
+                        .withPeerId(Keys.ed25519ForTest(961).publicKey().toPeerId())).get(10, TimeUnit.SECONDS);
+                assertTrue(c.remoteAddress().toString().contains("/p2p-circuit"));
+            }
+        } finally {
+            loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void shouldRejectARelayAddressWithoutPeerId() {
+        UserError e = assertThrows(UserError.class, () -> NodeOptions.relayListenAddresses(
+                List.of("/ip4/127.0.0.1/tcp/4001")));
+        assertTrue(e.getMessage().startsWith("--relay"), e.getMessage());
+    }
+
+    @Test
     void shouldRefuseAManifestNotSignedByTheDialedPeer() throws Exception {
         MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (Host impostor = new HostBuilder().identity(Keys.ed25519ForTest(950)).eventLoops(loops).tcpTransport()

@@ -97,9 +97,35 @@ public final class DilocoPeer implements AutoCloseable {
      * @return the mean training loss over them
      */
     public double innerPhase() {
+        return innerPhase(null);
+    }
+
+    /** Told after each inner step, on the training thread (for a peer's live progress line). */
+    public interface StepListener {
+        /**
+         * One inner step is done.
+         *
+         * @param step the steps done in this phase, 1..H
+         * @param of   H
+         * @param loss the step's training loss
+         */
+        void onStep(int step, int of, double loss);
+    }
+
+    /**
+     * Runs H inner steps, telling {@code listener} after each.
+     *
+     * @param listener told after every step, or null
+     * @return the mean training loss over them
+     */
+    public double innerPhase(final StepListener listener) {
         double sum = 0;
         for (int s = 0; s < outer.innerSteps(); s++) {
-            sum += trainer.step();
+            double loss = trainer.step();
+            sum += loss;
+            if (listener != null) {
+                listener.onStep(s + 1, outer.innerSteps(), loss);
+            }
         }
         lastInnerLoss = sum / outer.innerSteps();
         return lastInnerLoss;

@@ -8,11 +8,9 @@ import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
 import dev.starling.p2p.core.PublicKey;
 import dev.starling.p2p.crypto.Keys;
-import dev.starling.p2p.multiformats.Uvarint;
+import dev.starling.p2p.crypto.SignedEnvelope;
 import dev.starling.p2p.proto.IdentifyProto;
 import dev.starling.p2p.proto.RecordProto;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -117,13 +115,7 @@ public final class IdentifyCodec {
             r.addAddresses(RecordProto.PeerRecord.AddressInfo.newBuilder()
                     .setMultiaddr(ByteString.copyFrom(a.toBytes())));
         }
-        byte[] payload = r.build().toByteArray();
-        byte[] sig = key.sign(envelopeSigningBytes(PEER_RECORD_DOMAIN, PEER_RECORD_TYPE, payload));
-        return RecordProto.Envelope.newBuilder()
-                .setPublicKey(ByteString.copyFrom(key.publicKey().marshal()))
-                .setPayloadType(ByteString.copyFrom(PEER_RECORD_TYPE))
-                .setPayload(ByteString.copyFrom(payload))
-                .setSignature(ByteString.copyFrom(sig)).build().toByteArray();
+        return SignedEnvelope.seal(key, PEER_RECORD_DOMAIN, PEER_RECORD_TYPE, r.build().toByteArray());
     }
 
     /**
@@ -135,27 +127,12 @@ public final class IdentifyCodec {
      */
     public static boolean verifyPeerRecord(PeerId peer, byte[] envelope) {
         try {
-            RecordProto.Envelope e = RecordProto.Envelope.parseFrom(envelope);
-            PublicKey key = Keys.unmarshalPublicKey(e.getPublicKey().toByteArray());
-            byte[] toSign = envelopeSigningBytes(PEER_RECORD_DOMAIN, e.getPayloadType().toByteArray(),
-                    e.getPayload().toByteArray());
-            if (!key.toPeerId().equals(peer) || !key.verify(toSign, e.getSignature().toByteArray())) return false;
-            RecordProto.PeerRecord r = RecordProto.PeerRecord.parseFrom(e.getPayload());
+            SignedEnvelope e = SignedEnvelope.open(envelope, PEER_RECORD_DOMAIN);
+            if (!e.signer().toPeerId().equals(peer)) return false;
+            RecordProto.PeerRecord r = RecordProto.PeerRecord.parseFrom(e.payload());
             return new PeerId(r.getPeerId().toByteArray()).equals(peer);
         } catch (InvalidProtocolBufferException | P2pException ex) {
             return false;
         }
-    }
-
-    private static byte[] envelopeSigningBytes(String domain, byte[] type, byte[] payload) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] d = domain.getBytes(StandardCharsets.UTF_8);
-        Uvarint.write(out, d.length);
-        out.writeBytes(d);
-        Uvarint.write(out, type.length);
-        out.writeBytes(type);
-        Uvarint.write(out, payload.length);
-        out.writeBytes(payload);
-        return out.toByteArray();
     }
 }

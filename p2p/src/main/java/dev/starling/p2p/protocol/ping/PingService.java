@@ -23,6 +23,8 @@ public final class PingService {
     public static final String PROTOCOL_ID = "/ipfs/ping/1.0.0";
     /** Bytes per ping. */
     public static final int PING_BYTES = 32;
+    /** Most inbound ping streams one peer may hold open at once (spec: two); more are reset. */
+    public static final int MAX_INBOUND_STREAMS_PER_PEER = 2;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Host host;
@@ -38,7 +40,17 @@ public final class PingService {
      * @return the service, for {@link #ping}
      */
     public static PingService install(Host host) {
-        host.setHandler(PROTOCOL_ID, stream -> new Echo());
+        java.util.concurrent.ConcurrentHashMap<PeerId, Integer> open = new java.util.concurrent.ConcurrentHashMap<>();
+        host.setHandler(PROTOCOL_ID, stream -> {
+            PeerId peer = stream.remotePeer();
+            // per peer, across its connections (which may live on different loops): hence the concurrent map
+            if (open.merge(peer, 1, Integer::sum) > MAX_INBOUND_STREAMS_PER_PEER) {
+                open.computeIfPresent(peer, (k, n) -> n > 1 ? n - 1 : null);
+                stream.reset();
+                return (s, data) -> data.release();
+            }
+            return new Echo(() -> open.computeIfPresent(peer, (k, n) -> n > 1 ? n - 1 : null));
+        });
         return new PingService(host);
     }
 
@@ -60,6 +72,17 @@ public final class PingService {
 
     /** The responder: echoes bytes as they come; stops reading while the echo cannot be written. */
     private static final class Echo implements StreamHandler {
+        private final Runnable onClosed;
+
+        Echo(Runnable onClosed) {
+            this.onClosed = onClosed;
+        }
+
+        @Override
+        public void onClosed(Stream stream, boolean reset) {
+            onClosed.run();
+        }
+
         @Override
         public void onData(Stream stream, ByteBuf data) {
             stream.write(data); // ownership passes to the stream

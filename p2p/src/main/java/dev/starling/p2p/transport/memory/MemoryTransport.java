@@ -54,7 +54,8 @@ public final class MemoryTransport implements Transport {
 
     @Override
     public boolean canDial(Multiaddr address) {
-        return address.valueOf(MultiaddrProtocol.MEMORY).isPresent();
+        return address.valueOf(MultiaddrProtocol.MEMORY).isPresent()
+                && address.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isEmpty(); // circuits go to the relay transport
     }
 
     @Override

@@ -141,6 +141,7 @@ final class ConnectionUpgrader extends ChannelInboundHandlerAdapter {
     }
 
     static Multiaddr toMultiaddr(SocketAddress address) {
+        if (address instanceof MultiaddrSocketAddress m) return m.multiaddr();
         if (!(address instanceof InetSocketAddress isa) || isa.getAddress() == null) {
             return Multiaddr.fromString("/dns/unknown/tcp/0");
         }

@@ -25,6 +25,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * TCP with the libp2p upgrade (multistream-select, Noise XX, yamux) on Netty NIO. Listens on
@@ -34,12 +35,15 @@ import java.util.concurrent.CompletableFuture;
 public final class TcpTransport implements Transport {
     /** How long a TCP connect may take. */
     public static final int CONNECT_TIMEOUT_MS = 10_000;
+    /** Most inbound connections still in their upgrade (multistream, Noise) at once; more are closed on accept. */
+    public static final int MAX_PENDING_INBOUND_UPGRADES = 128;
 
     private final PrivateKey identity;
     private final EventLoopGroup group;
     private final int receiveWindow;
     private final boolean inlineMuxer;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger pendingInbound = new AtomicInteger();
 
     /**
      * Creates a transport with the default yamux receive window.
@@ -104,8 +108,15 @@ public final class TcpTransport implements Transport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
+                        if (pendingInbound.incrementAndGet() > MAX_PENDING_INBOUND_UPGRADES) {
+                            pendingInbound.decrementAndGet(); // half-open handshakes must not pile up
+                            ch.close();
+                            return;
+                        }
+                        CompletableFuture<Connection> upgraded = new CompletableFuture<>();
+                        upgraded.whenComplete((c, e) -> pendingInbound.decrementAndGet());
                         ConnectionUpgrader.install(ch, new ConnectionUpgrader(false, identity, null, router,
-                                new CompletableFuture<>(), receiveWindow, inlineMuxer));
+                                upgraded, receiveWindow, inlineMuxer));
                     }
                 });
         ChannelFuture bind = b.bind(bindTo);

@@ -155,6 +155,28 @@ class YamuxSessionTest {
     }
 
     @Test
+    void shouldResetAStreamWhoseNegotiationStalls() {
+        EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
+        // the remote opens a stream and sends only half of the multistream header, then nothing
+        byte[] half = java.util.Arrays.copyOf(mss("/multistream/1.0.0"), 5);
+        ch.writeInbound(Unpooled.wrappedBuffer(frame(YamuxFrame.DATA, YamuxFrame.SYN, 1, 0, half)));
+        dataText(written(ch));
+        ch.advanceTimeBy(dev.starling.p2p.mux.NegotiatingHandler.NEGOTIATION_TIMEOUT_MS - 1,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        List<YamuxFrame> before = written(ch);
+        dataText(before);
+        assertTrue(before.stream().noneMatch(f -> f.has(YamuxFrame.RST)), before.toString());
+        ch.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        List<YamuxFrame> out = written(ch);
+        dataText(out);
+        assertTrue(out.stream().anyMatch(f -> f.has(YamuxFrame.RST) && f.streamId() == 1), out.toString());
+        assertTrue(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void shouldCloseTheConnectionWhenAPeerOverrunsTheWindow() {
         EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
         ch.writeInbound(Unpooled.wrappedBuffer(frame(YamuxFrame.WINDOW_UPDATE, YamuxFrame.SYN, 1, 0, null)));
