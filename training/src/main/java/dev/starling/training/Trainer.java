@@ -119,6 +119,24 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Moves this loop to global step {@code step} as a peer joining a run mid-way does: the learning-rate schedule
+     * and the dropout seeds continue from there, and the data sampler skips the batches the earlier steps would have
+     * drawn, so a peer restarted with the same shard does not read the same windows again. The model and the AdamW
+     * moments are left as they are (the caller loads the shared weights; the moments are local and start afresh).
+     *
+     * @param target the global step to continue from; not before the current one
+     */
+    public void resumeAt(int target) {
+        if (target < step) {
+            throw new IllegalArgumentException("cannot resume at step " + target + ", already at " + step);
+        }
+        while (step < target) {
+            trainBatches.next(x, y);
+            step++;
+        }
+    }
+
+    /**
      * Steps taken so far.
      *
      * @return the step count

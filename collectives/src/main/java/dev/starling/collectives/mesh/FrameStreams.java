@@ -65,6 +65,11 @@ final class FrameStreams {
             }
 
             @Override
+            public void onRemoteClosed(Stream s) {
+                s.closeWrite(); // receivers never answer: close this side too, or every stream leaks
+            }
+
+            @Override
             public void onClosed(Stream s, boolean reset) {
                 frames.release();
             }

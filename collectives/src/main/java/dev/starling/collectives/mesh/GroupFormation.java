@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * leader is the smallest peer id among the ready peers it knows: the leader publishes the roster (the
  * ready peers in id order, at most {@code maxSize}), and everyone else takes the first roster that
  * includes them and whose author is its own smallest member. Without a roster by the give-up time a
- * peer sits the round out. Not thread-safe: one owner thread.
+ * peer sits the round out; it does so at once when a valid roster for the round leaves it out.
+ * Not thread-safe: one owner thread.
  */
 public final class GroupFormation {
     /** What the owner should do now. */
@@ -63,6 +64,7 @@ public final class GroupFormation {
     private long selfReadyAt;
     private RoundMessage.Roster roster;
     private boolean published;
+    private String formedWithout;
 
     /**
      * Creates the formation of one round.
@@ -109,12 +111,17 @@ public final class GroupFormation {
      * @param message the roster
      */
     public void onRoster(String author, List<String> names, RoundMessage.Roster message) {
-        if (roster != null || message.round() != round || names.isEmpty() || !names.contains(self)) {
+        if (roster != null || message.round() != round || names.isEmpty()) {
             return;
         }
         String smallest = names.stream().min(String::compareTo).orElseThrow();
-        if (author.equals(smallest) && names.getFirst().equals(smallest)) {
+        if (!author.equals(smallest) || !names.getFirst().equals(smallest)) {
+            return;
+        }
+        if (names.contains(self)) {
             roster = message;
+        } else if (selfReady != null) {
+            formedWithout = author; // the round's group formed without this peer: no point waiting for another
         }
     }
 
@@ -142,6 +149,9 @@ public final class GroupFormation {
         }
         if (selfReady == null) {
             return new Wait(Long.MAX_VALUE);
+        }
+        if (formedWithout != null && !published) {
+            return new GiveUp("round " + round + "'s group formed without this peer (roster by " + formedWithout + ")");
         }
         long windowEnd = selfReadyAt + windowNanos;
         boolean windowOver = nowNanos >= windowEnd || ready.size() >= expected;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +37,11 @@ public final class MeshMatchmaker implements AutoCloseable {
     private final PeerId self;
     private final Settings settings;
     private final Map<Long, GroupFormation> formations = new HashMap<>();
+    private final Map<PeerId, RoundMessage.Ready> farAhead = new HashMap<>();
     private long newestStarted = -1;
     private int lastGroupSize;
     private volatile BiConsumer<PeerId, List<String>> peerSeen = (peer, addresses) -> { };
+    private volatile IntSupplier expectedSize;
 
     /**
      * Group-size and timing settings.
@@ -78,7 +81,9 @@ public final class MeshMatchmaker implements AutoCloseable {
 
     private GroupFormation formation(long round) {
         // Wait for as many peers as last round's group (all of them at first), or until the window ends.
-        int expected = lastGroupSize > 0 ? lastGroupSize : settings.maxSize();
+        IntSupplier hint = expectedSize;
+        int expected = hint != null ? Math.max(1, Math.min(settings.maxSize(), hint.getAsInt()))
+                : lastGroupSize > 0 ? lastGroupSize : settings.maxSize();
         return formations.computeIfAbsent(round, r -> new GroupFormation(self.toBase58(), self.bytes(), r,
                 settings.minSize(), settings.maxSize(), expected, settings.windowNanos(), settings.giveUpNanos()));
     }
@@ -98,6 +103,15 @@ public final class MeshMatchmaker implements AutoCloseable {
             return;
         }
         long round = decoded.round();
+        if (decoded instanceof RoundMessage.Ready ready) {
+            // Any round, also 0 (the hello a peer sends when it joins): peers learn each other's addresses early.
+            peerSeen.accept(author, ready.addresses());
+        }
+        if (round > Math.max(newestStarted, 0) + ROUNDS_AHEAD && decoded instanceof RoundMessage.Ready ready
+                && (farAhead.size() < RoundMessage.MAX_MEMBERS || farAhead.containsKey(author))) {
+            // A peer that skips ahead (after a state download) still needs the readiness others announced before.
+            farAhead.put(author, ready);
+        }
         if (round < newestStarted || round > Math.max(newestStarted, 0) + ROUNDS_AHEAD) {
             return;
         }
@@ -105,10 +119,21 @@ public final class MeshMatchmaker implements AutoCloseable {
         switch (decoded) {
             case RoundMessage.Ready ready -> {
                 f.onReady(author.toBase58(), author.bytes(), ready);
-                peerSeen.accept(author, ready.addresses());
             }
             case RoundMessage.Roster roster -> f.onRoster(author.toBase58(), names, roster);
         }
+    }
+
+    private void advanceTo(long round) {
+        newestStarted = Math.max(newestStarted, round);
+        formations.keySet().removeIf(r -> r < round);
+        farAhead.entrySet().removeIf(e -> {
+            long r = e.getValue().round();
+            if (r >= newestStarted && r <= newestStarted + ROUNDS_AHEAD) {
+                formation(r).onReady(e.getKey().toBase58(), e.getKey().bytes(), e.getValue());
+            }
+            return r <= newestStarted + ROUNDS_AHEAD;
+        });
     }
 
     /**
@@ -123,8 +148,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     public CompletableFuture<RoundMessage.Roster> form(long round, long samples, List<String> addresses) {
         CompletableFuture<RoundMessage.Roster> result = new CompletableFuture<>();
         owner.execute(() -> {
-            newestStarted = Math.max(newestStarted, round);
-            formations.keySet().removeIf(r -> r < round);
+            advanceTo(round);
             RoundMessage.Ready ready = new RoundMessage.Ready(round, samples, addresses);
             GroupFormation f = formation(round);
             f.selfReady(ready, clock.getAsLong());
@@ -165,9 +189,34 @@ public final class MeshMatchmaker implements AutoCloseable {
         this.peerSeen = listener;
     }
 
+    /**
+     * Sets how many ready peers a formation waits for before its window ends (for example the live peers of a
+     * membership view) instead of last round's group size. Called on the owner thread.
+     *
+     * @param size the expected group size, capped by the maximum
+     */
+    public void expectGroupSize(IntSupplier size) {
+        this.expectedSize = size;
+    }
+
+    /**
+     * Moves this peer to a later round without forming the ones in between (after it downloaded the run's state),
+     * so that announcements for that round are kept from now on.
+     *
+     * @param round the round this peer will form next
+     */
+    public void skipTo(long round) {
+        owner.execute(() -> {
+            advanceTo(round);
+        });
+    }
+
     /** Stops taking round messages. */
     @Override
     public void close() {
-        owner.execute(formations::clear);
+        owner.execute(() -> {
+            formations.clear();
+            farAhead.clear();
+        });
     }
 }

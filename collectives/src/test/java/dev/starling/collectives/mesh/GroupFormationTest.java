@@ -54,10 +54,21 @@ class GroupFormationTest {
                 new RoundMessage.Member(id("a"), List.of()), new RoundMessage.Member(id("b"), List.of())));
         b.onRoster("z", List.of("a", "b"), roster);
         assertInstanceOf(GroupFormation.Wait.class, b.poll(MS));
-        b.onRoster("a", List.of("a", "c"), roster);
-        assertInstanceOf(GroupFormation.Wait.class, b.poll(MS));
+        b.onRoster("c", List.of("c", "b"), roster);
+        assertInstanceOf(GroupFormation.Wait.class, b.poll(MS), "c is not the smallest member");
         b.onRoster("a", List.of("a", "b"), roster);
         assertEquals(roster, assertInstanceOf(GroupFormation.Formed.class, b.poll(MS)).roster());
+    }
+
+    @Test
+    void shouldSitOutAtOnceWhenTheRoundsGroupFormedWithoutIt() {
+        GroupFormation b = formation("b");
+        b.selfReady(ready(5), 0);
+        RoundMessage.Roster roster = new RoundMessage.Roster(5, List.of(
+                new RoundMessage.Member(id("a"), List.of()), new RoundMessage.Member(id("c"), List.of())));
+        b.onRoster("a", List.of("a", "c"), roster);
+        GroupFormation.GiveUp giveUp = assertInstanceOf(GroupFormation.GiveUp.class, b.poll(MS));
+        assertEquals(true, giveUp.reason().contains("without this peer"), giveUp.reason());
     }
 
     @Test

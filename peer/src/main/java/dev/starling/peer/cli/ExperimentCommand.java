@@ -9,6 +9,6 @@ import picocli.CommandLine.Command;
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "Experiments; each writes CSV + PNG files and prints one final JSON line on stdout.",
         subcommands = {ExperimentDilocoCommand.class, ExperimentByzantineCommand.class,
-                ExperimentCheckfreeCommand.class, ExperimentOverlapCommand.class})
+                ExperimentCheckfreeCommand.class, ExperimentOverlapCommand.class, ExperimentChurnCommand.class})
 public final class ExperimentCommand {
 }

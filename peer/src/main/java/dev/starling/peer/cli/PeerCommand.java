@@ -31,8 +31,8 @@ import picocli.CommandLine.Option;
         description = "Join a run and train it with the other peers (DiLoCo rounds over the mesh).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-            "0:left after --rounds, or after SIGINT/SIGTERM finished the current phase (the shell then sees"
-                    + " 130/143)",
+            "0:left after --rounds, or after SIGINT/SIGTERM finished or abandoned the current round and"
+                    + " announced the leave",
             "1:internal error (a bug: one line and a stack trace)",
             "2:user error: a bad flag or file, an unreachable --join address, a port in use, a manifest this peer"
                     + " cannot honour, not admitted by the run, --device cuda, a run over --max-memory",
@@ -115,16 +115,26 @@ public final class PeerCommand implements Callable<Integer> {
         PrivateKey identity = KeyFile.loadOrCreate(key);
         AtomicBoolean stop = new AtomicBoolean();
         java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger code = new java.util.concurrent.atomic.AtomicInteger(-1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (finished.getCount() == 0) {
+                return; // a normal exit
+            }
             stop.set(true);
             try {
-                finished.await(30, TimeUnit.SECONDS); // not main.join: main then blocks in System.exit
+                // not main.join: main then blocks in System.exit
+                if (finished.await(30, TimeUnit.SECONDS) && code.get() == 0) {
+                    System.out.flush();
+                    Runtime.getRuntime().halt(0); // left cleanly after SIGTERM: exit 0, not the JVM's 143
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "peer-shutdown"));
         try {
-            return train(identity, bootstrap, nThreads, device, attacker, stop);
+            int result = train(identity, bootstrap, nThreads, device, attacker, stop);
+            code.set(result);
+            return result;
         } finally {
             finished.countDown();
         }

@@ -7,6 +7,7 @@ import dev.starling.collectives.codec.UpdateChunks;
 import dev.starling.collectives.mesh.MeshButterfly;
 import dev.starling.collectives.mesh.MeshMatchmaker;
 import dev.starling.collectives.mesh.RoundMessage;
+import dev.starling.fault.deadline.AdaptiveDeadlines;
 import dev.starling.model.data.TokenDataset;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.core.PeerId;
@@ -25,13 +26,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * One peer's DiLoCo over the mesh: H inner steps, then a group formed over gossip, then the butterfly
  * all-reduce of the compressed pseudo-gradient over streams, then the outer step. With the co2 outer
- * optimizer the all-reduce overlaps the next inner phase ({@link MeshCo2Rounds}); state sync for late joiners is
- * not wired here yet. Runs on the caller's
- * thread; the butterfly and matchmaking run on an owner executor this object owns.
+ * optimizer the all-reduce overlaps the next inner phase ({@link MeshCo2Rounds}). Before each blocking round
+ * {@link ElasticRounds} downloads the run's state when this peer joined late, sat a round out or holds a θ the
+ * majority does not. Runs on the caller's thread; the butterfly, matchmaking and membership run on an owner
+ * executor this object owns.
  */
 public final class MeshDiloco implements AutoCloseable {
     /** Validation batches the round's leader evaluates. */
@@ -61,6 +64,7 @@ public final class MeshDiloco implements AutoCloseable {
     private final DilocoPeer peer;
     private final Evaluator evaluator;
     private final TrainConfig config;
+    private final ElasticRounds elastic;
     private DilocoPeer.StepListener stepListener;
     private SelfAttack attack;
     private final MeshVerification verification;
@@ -98,6 +102,9 @@ public final class MeshDiloco implements AutoCloseable {
                 peer.thetaGlobal().length, manifest);
         this.co2 = outer.overlapped() ? new MeshCo2Rounds(manifest, config, peer, butterfly, matchmaker, evaluator,
                 node.host().peerId(), node::dialableAddresses, this::connect) : null;
+        this.elastic = new ElasticRounds(node, owner, manifest.group().maxSize(), peer.exportState(0),
+                TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds()));
+        matchmaker.expectGroupSize(elastic::expectedGroupSize);
     }
 
     /**
@@ -126,6 +133,16 @@ public final class MeshDiloco implements AutoCloseable {
         }
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
+            ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
+            if (synced != null) {
+                peer.importState(synced.image());
+                elastic.published(synced.image());
+                round = synced.image().round() + 1;
+                matchmaker.skipTo(round);
+                if (rounds != 0 && round > rounds) {
+                    return;
+                }
+            }
             long innerStart = System.nanoTime();
             double innerLoss = peer.innerPhase(stepListener);
             double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
@@ -146,6 +163,12 @@ public final class MeshDiloco implements AutoCloseable {
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
+        if (!elastic.quorum(roster.members().size())) {
+            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group;"
+                    + " waiting for the network to heal", round, roster.members().size());
+            return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
+                    (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
+        }
         List<PeerId> members = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {
@@ -162,12 +185,16 @@ public final class MeshDiloco implements AutoCloseable {
         }
         long now = System.nanoTime();
         long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
-        ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now + cap / 2, now + cap));
+        List<String> ids = members.stream().map(PeerId::toBase58).toList();
+        AdaptiveDeadlines.Phases phases = elastic.deadlines(ids, cap);
+        ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now
+                + phases.reduceNanos(), now + phases.gatherNanos()));
         if (attack != null) {
             attack.corrupt(peer.update(), round);
         }
         ButterflyResult result = await(butterfly.run(round, members, member, peer.update()), "all-reduce round "
                 + round);
+        elastic.observeRound(ids, butterfly.bytesReceived() - received0, System.nanoTime() - now);
         if (verification != null) {
             result = verification.verify(round, members, member, result);
         }
@@ -175,6 +202,7 @@ public final class MeshDiloco implements AutoCloseable {
             attack.observeAggregate(result.aggregate());
         }
         peer.finishRound(result);
+        elastic.published(peer.exportState(round));
         boolean leader = members.getFirst().equals(node.host().peerId());
         double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
         long sent = butterfly.bytesSent() - sent0;
@@ -236,6 +264,7 @@ public final class MeshDiloco implements AutoCloseable {
     /** Leaves the round protocols and frees the model. */
     @Override
     public void close() {
+        elastic.close();
         matchmaker.close();
         butterfly.close();
         if (verification != null) {

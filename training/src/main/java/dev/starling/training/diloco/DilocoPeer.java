@@ -6,6 +6,7 @@ import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
 import dev.starling.collectives.butterfly.PartSplit;
 import dev.starling.collectives.codec.ErrorFeedback;
+import dev.starling.fault.sync.StateImage;
 import dev.starling.model.Gpt;
 import dev.starling.model.data.TokenDataset;
 import dev.starling.optimizer.outer.Co2OuterOptimizer;
@@ -13,6 +14,8 @@ import dev.starling.optimizer.outer.OuterNesterov;
 import dev.starling.tensor.cpu.ParallelFor;
 import dev.starling.training.TrainConfig;
 import dev.starling.training.Trainer;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -33,6 +36,11 @@ import java.util.List;
  * Owner: the simulation thread; {@link #close()} frees the model and optimizer buffers.
  */
 public final class DilocoPeer implements AutoCloseable {
+    private static final String THETA = "theta";
+    private static final String NESTEROV = "outer.nesterov.momentum";
+    private static final String CO2_MOMENTUM = "outer.co2.momentum";
+    private static final String CO2_STEP_NORM = "outer.co2.last-step-norm";
+    private static final String CO2_PENDING = "outer.co2.pending";
     private final int index;
     private final OuterConfig outer;
     private final long runIdHash;
@@ -250,6 +258,58 @@ public final class DilocoPeer implements AutoCloseable {
             float[] local = gpt.parameters().data();
             System.arraycopy(thetaGlobal, 0, local, 0, local.length);
             System.arraycopy(thetaGlobal, 0, roundStart, 0, local.length);
+        }
+    }
+
+    /**
+     * The shared state after a round, for joiners: θ_global, then the outer optimizer's state (Nesterov momentum, or
+     * CO2's momentum, last step norm and pending aggregate), with the inner-step count.
+     *
+     * @param round the round it is the result of
+     * @return a copy
+     */
+    public StateImage exportState(final long round) {
+        List<StateImage.Section> sections = new ArrayList<>();
+        sections.add(StateImage.Section.ofFloats(THETA, thetaGlobal));
+        if (!outer.overlapped()) {
+            sections.add(StateImage.Section.ofFloats(NESTEROV, nesterov.momentum()));
+        } else {
+            sections.add(StateImage.Section.ofFloats(CO2_MOMENTUM, co2.momentum()));
+            sections.add(new StateImage.Section(CO2_STEP_NORM, ByteBuffer.allocate(8)
+                    .putDouble(co2.lastStepNorm()).array()));
+            if (pending != null) {
+                sections.add(StateImage.Section.ofFloats(CO2_PENDING, pending));
+            }
+        }
+        return new StateImage(round, trainer.steps(), sections);
+    }
+
+    /**
+     * Takes over a verified shared state (a joiner, a restarted peer, or a peer whose θ hash differed): θ_global and
+     * θ_local become the state's θ, the outer optimizer's state is restored, and the inner loop continues from the
+     * state's step (schedule and data position). The inner AdamW moments and the error-feedback residual stay local.
+     *
+     * @param state the state; its sections must have this model's sizes
+     */
+    public void importState(final StateImage state) {
+        float[] theta = state.section(THETA).floats();
+        if (theta.length != thetaGlobal.length) {
+            throw new IllegalArgumentException("state of " + theta.length + " parameters for a model of "
+                + thetaGlobal.length);
+        }
+        if (!outer.overlapped()) {
+            nesterov.restoreMomentum(state.section(NESTEROV).floats());
+        } else {
+            co2.restore(state.section(CO2_MOMENTUM).floats(),
+                ByteBuffer.wrap(state.section(CO2_STEP_NORM).bytes()).getDouble());
+            pending = state.sections().stream().anyMatch(s -> s.name().equals(CO2_PENDING))
+                ? state.section(CO2_PENDING).floats() : null;
+        }
+        System.arraycopy(theta, 0, thetaGlobal, 0, theta.length);
+        System.arraycopy(theta, 0, gpt.parameters().data(), 0, theta.length);
+        System.arraycopy(theta, 0, roundStart, 0, theta.length);
+        if (state.innerSteps() > trainer.steps()) {
+            trainer.resumeAt(Math.toIntExact(state.innerSteps()));
         }
     }
 
