@@ -60,7 +60,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ManifestParser.load(manifest);
+        try {
+            ManifestParser.load(manifest);
+        } catch (ManifestException e) {
+            throw new UserError(e.getMessage(), e);
+        }
         PrivateKey identity = KeyFile.loadOrCreate(key);
         String token = adminToken();
         CoordinatorConfig config = new CoordinatorConfig(manifest, identity, NodeOptions.multiaddrs("--listen", listen),

@@ -54,6 +54,16 @@ class StarlingCommandTest {
     }
 
     @Test
+    void shouldRefuseAMalformedManifestWithOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path manifest = java.nio.file.Files.writeString(dir.resolve("run.toml"),
+                "[model]\nlayers = \"x\"\n");
+        assertEquals(2, run("coordinator", "--manifest", manifest.toString(), "--key", dir.resolve("k").toString()));
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().contains("[model] layers"), err.toString());
+    }
+
+    @Test
     void shouldWriteJsonResultOnOneLineInOrder() {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("tokens_per_s", 1234.5);
