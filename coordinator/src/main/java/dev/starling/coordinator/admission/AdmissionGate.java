@@ -10,9 +10,9 @@ import dev.starling.protocol.admission.AdmissionPolicy;
 import dev.starling.protocol.admission.JoinToken;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -53,9 +53,9 @@ public final class AdmissionGate implements AutoCloseable {
     private final AdmissionPolicy policy;
     private final LongSupplier epochSeconds;
     private final Listener listener;
-    private final Set<PeerId> admitted = new HashSet<>();
-    private final Set<PeerId> refusedOnce = new HashSet<>();
-    private final Set<PeerId> banned = new HashSet<>();
+    private final Set<PeerId> admitted = ConcurrentHashMap.newKeySet();
+    private final Set<PeerId> refusedOnce = ConcurrentHashMap.newKeySet();
+    private final Set<PeerId> banned = ConcurrentHashMap.newKeySet();
     private final EventExecutor owner;
     private final ScheduledFuture<?> republish;
     private volatile long rejectedMessages;
@@ -156,6 +156,19 @@ public final class AdmissionGate implements AutoCloseable {
                 banned.add(id);
             }
         });
+    }
+
+    /**
+     * Whether this gate has reason to refuse {@code peer} as a group member: the policy refuses it, the run owner
+     * banned it, or the last token it showed was refused. A peer whose token this node has simply not seen yet is
+     * not refused. Any thread.
+     *
+     * @param peer the peer
+     * @return true to keep it out of a group
+     */
+    public boolean refuses(PeerId peer) {
+        return policy.check(peer.toBase58()) == AdmissionPolicy.Verdict.REFUSED || banned.contains(peer)
+                || refusedOnce.contains(peer);
     }
 
     /**

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 @Tag("interop")
 class JsRelayInteropTest {
     private final List<AutoCloseable> closeLater = new ArrayList<>();
+    private final java.util.Map<Host, IdentifyService> identify = new java.util.HashMap<>();
     private MultiThreadIoEventLoopGroup group;
 
     @BeforeEach
@@ -51,7 +52,7 @@ class JsRelayInteropTest {
         Host h = b.build();
         closeLater.add(h);
         PingService.install(h);
-        IdentifyService.install(h);
+        identify.put(h, IdentifyService.install(h));
         h.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(5, TimeUnit.SECONDS);
         return h;
     }
@@ -90,7 +91,7 @@ class JsRelayInteropTest {
         Connection toJs = java.dial(Multiaddr.fromString(jsCircuit)).get(20, TimeUnit.SECONDS);
         assertEquals(PeerId.fromString(js.peerId()), toJs.remotePeer());
         assertTrue(PingService.install(java).ping(toJs.remotePeer()).get(20, TimeUnit.SECONDS) > 0);
-        assertTrue(IdentifyService.install(java).identify(toJs).get(20, TimeUnit.SECONDS).agentVersion()
+        assertTrue(identify.get(java).identify(toJs).get(20, TimeUnit.SECONDS).agentVersion()
                 .startsWith("js-libp2p"));
     }
 

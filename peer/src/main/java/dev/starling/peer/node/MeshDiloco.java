@@ -169,6 +169,14 @@ public final class MeshDiloco implements AutoCloseable {
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
+        for (RoundMessage.Member m : roster.members()) {
+            if (node.refusesMember(new PeerId(m.peerId()))) {
+                LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: the roster names {}, whom the run's"
+                        + " admission refuses; sitting this round out", round, new PeerId(m.peerId()));
+                return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
+                        (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
+            }
+        }
         List<PeerId> members = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {

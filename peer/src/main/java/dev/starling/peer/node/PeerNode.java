@@ -289,6 +289,18 @@ public final class PeerNode implements AutoCloseable {
     }
 
     /**
+     * Whether the run's admission gate has reason to keep {@code peer} out of a group (policy, ban, refused token);
+     * see {@link AdmissionGate#refuses}. A roster naming such a peer was not formed by honest matchmaking.
+     *
+     * @param peer a roster member
+     * @return true if it must not be a member
+     */
+    public boolean refusesMember(PeerId peer) {
+        AdmissionGate gate = admission;
+        return gate != null && gate.refuses(peer);
+    }
+
+    /**
      * The host, for services that run their own protocols on it.
      *
      * @return the host

@@ -96,6 +96,9 @@ class AdmissionTest {
                     () -> gossip.publish(RunProtocols.admissionTopic(runId), token.encode()),
                     "the coordinator refused the borrowed token");
             assertTrue(!shows(coordinator, impostorId), "telemetry from a peer that is not admitted was shown");
+            assertTrue(coordinator.admission().refuses(impostor.peerId()), "a refused token keeps its peer out");
+            assertTrue(!coordinator.admission().refuses(admittedKey.publicKey().toPeerId()),
+                    "a peer whose token was not seen yet is not refused as a group member");
             gossip.close();
 
             UserError none = assertThrows(UserError.class, () -> PeerNode.join(Keys.ed25519ForTest(802), LOOPBACK,
@@ -110,6 +113,8 @@ class AdmissionTest {
                 PeerStatus own = new PeerStatus(admitted.peerId(), "test", "cpu", 0, 1, 1, 1, 1, 1, 0, 0, 1, "h");
                 waitFor(() -> shows(coordinator, admitted.peerId()), () -> admitted.publish(own),
                         "the admitted peer's telemetry reached the dashboard");
+                assertTrue(!admitted.refusesMember(admittedKey.publicKey().toPeerId()),
+                        "an admitted peer is a fine member");
             }
             assertTrue(!shows(coordinator, impostorId));
         } finally {

@@ -12,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +39,7 @@ public final class IdentifyService {
     private final Host host;
     private final ConcurrentHashMap<PeerId, IdentifyInfo> peers = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Consumer<IdentifyInfo>> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Connection, CompletableFuture<IdentifyInfo>> inFlight = new ConcurrentHashMap<>();
 
     private IdentifyService(Host host) {
         this.host = host;
@@ -81,7 +83,14 @@ public final class IdentifyService {
      * @return completes with what it said; fails with P2pException
      */
     public CompletableFuture<IdentifyInfo> identify(Connection connection) {
+        // One request per connection at a time: js-libp2p accepts a single inbound identify stream and resets more,
+        // so a caller asking while the automatic identify of a new connection runs shares its answer.
         CompletableFuture<IdentifyInfo> result = new CompletableFuture<>();
+        CompletableFuture<IdentifyInfo> running = inFlight.putIfAbsent(connection, result);
+        if (running != null) {
+            return running;
+        }
+        result.whenComplete((info, e) -> inFlight.remove(connection, result));
         connection.newStream(List.of(PROTOCOL_ID), s -> new Reader(connection.remotePeer(), result))
                 .whenComplete((s, e) -> {
                     if (e != null) {
