@@ -3,23 +3,17 @@ package dev.starling.peer.cli;
 import dev.starling.p2p.core.Connection;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
-import dev.starling.p2p.core.Stream;
-import dev.starling.p2p.core.StreamHandler;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.emulation.LinkEmulation;
 import dev.starling.p2p.emulation.LinkProfile;
 import dev.starling.p2p.host.HostBuilder;
 import dev.starling.p2p.protocol.ping.PingService;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -88,7 +82,7 @@ public final class BenchLinkCommand implements Callable<Integer> {
             Collections.sort(rtts);
             long bytes = Math.round(mb * 1e6);
             long t0 = System.nanoTime();
-            long got = send(c, bytes);
+            long got = BulkTransfer.send(c, SINK, bytes, CHUNK, 600);
             double seconds = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("mode", emulate != null ? "emulated " + emulate : "remote " + to);
@@ -117,7 +111,7 @@ public final class BenchLinkCommand implements Callable<Integer> {
         if (emulation != null) b.linkEmulation(emulation);
         Host h = b.build();
         PingService.install(h);
-        h.setHandler(SINK, s -> new Sink());
+        h.setHandler(SINK, s -> BulkTransfer.sink());
         return h;
     }
 
@@ -134,66 +128,5 @@ public final class BenchLinkCommand implements Callable<Integer> {
         }));
         stop.await();
         return 0;
-    }
-
-    private static long send(Connection c, long total) throws Exception {
-        CompletableFuture<Long> reply = new CompletableFuture<>();
-        StringBuilder text = new StringBuilder();
-        long[] sent = {0};
-        ByteBuf chunk = Unpooled.unreleasableBuffer(Unpooled.buffer(CHUNK).writeZero(CHUNK));
-        StreamHandler source = new StreamHandler() {
-            void pump(Stream s) {
-                while (sent[0] < total && s.isWritable()) {
-                    int n = (int) Math.min(CHUNK, total - sent[0]);
-                    s.write(chunk.retainedSlice(0, n)); // the stream releases the slice
-                    sent[0] += n;
-                }
-                if (sent[0] >= total) s.closeWrite();
-            }
-
-            @Override
-            public void onWritabilityChanged(Stream s) {
-                if (s.isWritable() && sent[0] < total) pump(s);
-            }
-
-            @Override
-            public void onData(Stream s, ByteBuf data) {
-                try {
-                    text.append(data.toString(StandardCharsets.US_ASCII));
-                } finally {
-                    data.release();
-                }
-            }
-
-            @Override
-            public void onClosed(Stream s, boolean reset) {
-                try {
-                    reply.complete(Long.parseLong(text.toString().trim()));
-                } catch (NumberFormatException e) {
-                    reply.completeExceptionally(new IllegalStateException("bad sink reply '" + text + "'"));
-                }
-            }
-        };
-        // a fresh stream is writable: the writability callback starts the pump on the stream's thread
-        c.newStream(List.of(SINK), s -> source).thenAccept(s -> s.executor().execute(() -> source
-                .onWritabilityChanged(s)));
-        return reply.get(600, TimeUnit.SECONDS);
-    }
-
-    /** Counts bytes until the writer half-closes, then answers the count and closes. */
-    private static final class Sink implements StreamHandler {
-        private long count;
-
-        @Override
-        public void onData(Stream s, ByteBuf data) {
-            count += data.readableBytes();
-            data.release();
-        }
-
-        @Override
-        public void onRemoteClosed(Stream s) {
-            s.write(Unpooled.copiedBuffer(Long.toString(count), StandardCharsets.US_ASCII));
-            s.closeWrite();
-        }
     }
 }

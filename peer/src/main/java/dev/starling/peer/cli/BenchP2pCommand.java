@@ -5,13 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.starling.p2p.core.Connection;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
-import dev.starling.p2p.core.Stream;
-import dev.starling.p2p.core.StreamHandler;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.host.HostBuilder;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.BufferedReader;
@@ -26,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -83,7 +77,7 @@ public final class BenchP2pCommand implements Callable<Integer> {
         Host server = new HostBuilder().identity(Keys.ed25519ForTest(71)).eventLoops(serverLoop).tcpTransport().build();
         Host client = new HostBuilder().identity(Keys.ed25519ForTest(72)).eventLoops(clientLoop).tcpTransport().build();
         try {
-            server.setHandler(SINK, s -> new Sink());
+            server.setHandler(SINK, s -> BulkTransfer.sink());
             Multiaddr addr = server.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(10, TimeUnit.SECONDS)
                     .withPeerId(server.peerId());
             List<Double> dials = new ArrayList<>();
@@ -98,9 +92,9 @@ public final class BenchP2pCommand implements Callable<Integer> {
             double dialMs = dials.get(dials.size() / 2);
             System.err.printf("bench p2p: java dial+handshake median %.2f ms%n", dialMs);
             Connection c = client.dial(addr).get(10, TimeUnit.SECONDS);
-            send(c, Math.min(bytes, 256L << 20)); // warm-up
+            BulkTransfer.send(c, SINK, Math.min(bytes, 256L << 20), CHUNK, 120); // warm-up
             long t0 = System.nanoTime();
-            long got = send(c, bytes);
+            long got = BulkTransfer.send(c, SINK, bytes, CHUNK, 120);
             double secs = (System.nanoTime() - t0) / 1e9;
             double mbs = got / secs / 1e6;
             System.err.printf("bench p2p: java %d bytes in %.2f s = %.1f MB/s%n", got, secs, mbs);
@@ -110,80 +104,6 @@ public final class BenchP2pCommand implements Callable<Integer> {
             server.close();
             serverLoop.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
             clientLoop.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    /** Sends {@code total} bytes on a new sink stream and returns the count the sink saw. */
-    private static long send(Connection c, long total) throws Exception {
-        Source source = new Source(total);
-        c.newStream(List.of(SINK), s -> source).thenAccept(source::start);
-        return source.reply.get(120, TimeUnit.SECONDS);
-    }
-
-    /** Writes {@code total} bytes as fast as the stream accepts them, on the stream's thread. */
-    private static final class Source implements StreamHandler {
-        private final long total;
-        private final ByteBuf chunk;
-        private final StringBuilder text = new StringBuilder();
-        private final CompletableFuture<Long> reply = new CompletableFuture<>();
-        private long sent;
-
-        Source(long total) {
-            this.total = total;
-            this.chunk = Unpooled.unreleasableBuffer(ByteBufAllocator.DEFAULT.heapBuffer(CHUNK).writeZero(CHUNK));
-        }
-
-        void start(Stream s) {
-            s.executor().execute(() -> pump(s));
-        }
-
-        private void pump(Stream s) {
-            while (sent < total && s.isWritable()) {
-                int n = (int) Math.min(CHUNK, total - sent);
-                s.write(chunk.retainedSlice(0, n)); // the stream releases the slice
-                sent += n;
-            }
-            if (sent >= total) s.closeWrite();
-        }
-
-        @Override
-        public void onWritabilityChanged(Stream s) {
-            if (s.isWritable() && sent < total) pump(s);
-        }
-
-        @Override
-        public void onData(Stream s, ByteBuf data) {
-            try {
-                text.append(data.toString(StandardCharsets.US_ASCII));
-            } finally {
-                data.release();
-            }
-        }
-
-        @Override
-        public void onClosed(Stream s, boolean reset) {
-            try {
-                reply.complete(Long.parseLong(text.toString().trim()));
-            } catch (NumberFormatException e) {
-                reply.completeExceptionally(new IllegalStateException("bad sink reply '" + text + "'"));
-            }
-        }
-    }
-
-    /** Counts bytes until the writer half-closes, then answers the count and closes. */
-    private static final class Sink implements StreamHandler {
-        private long count;
-
-        @Override
-        public void onData(Stream s, ByteBuf data) {
-            count += data.readableBytes();
-            data.release();
-        }
-
-        @Override
-        public void onRemoteClosed(Stream s) {
-            s.write(Unpooled.copiedBuffer(Long.toString(count), StandardCharsets.US_ASCII));
-            s.closeWrite();
         }
     }
 
