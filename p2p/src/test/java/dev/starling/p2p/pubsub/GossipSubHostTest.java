@@ -53,9 +53,10 @@ class GossipSubHostTest {
             received.add(got);
             CompletableFuture<Void> both = new CompletableFuture<>();
             gotBoth.add(both);
+            int expected = i == 0 || i == n - 1 ? 1 : 2; // the ends hear only the other end's message
             gs.subscribe(TOPIC, m -> {
                 got.add(new String(m.data(), StandardCharsets.UTF_8));
-                if (got.size() >= 2) {
+                if (got.size() >= expected) {
                     both.complete(null);
                 }
             }).get(5, TimeUnit.SECONDS);
@@ -68,7 +69,7 @@ class GossipSubHostTest {
         }
         services.get(0).publish(TOPIC, "from-head".getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
         services.get(n - 1).publish(TOPIC, "from-tail".getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
-        for (int i = 1; i < n - 1; i++) {
+        for (int i = 0; i < n; i++) { // every host has heard all it will: the tail's copy may trail node 3's
             gotBoth.get(i).get(10, TimeUnit.SECONDS);
         }
         CompletableFuture.supplyAsync(() -> received.get(n - 1), owner).thenAccept(r ->
