@@ -15,7 +15,7 @@ public enum PeerAttack {
     SIGN_FLIP("sign-flip", true),
     /** Send Gaussian noise scaled to the size of an honest update. */
     NOISE("noise", true),
-    /** "A little is enough": {@code mean − z · std} of the honest updates. */
+    /** "A little is enough": {@code mean − z · sign(mean) · std} of the honest updates, per coordinate. */
     ALIE("alie", true),
     /** Inner-product manipulation: {@code −ε · mean} of the honest updates. */
     IPM("ipm", true),
@@ -24,7 +24,13 @@ public enum PeerAttack {
     /** Copy one honest peer's update (over-weights it); needs the other peers' updates, so experiment only. */
     MIMIC("mimic", false),
     /** Contribute honestly, but add a constant shift to every coordinate of the part it reduces. */
-    LYING_REDUCER("lying-reducer", true);
+    LYING_REDUCER("lying-reducer", true),
+    /**
+     * Label flipping (data poisoning): train the inner steps on the token stream mapped through a fixed seeded
+     * permutation of the vocabulary ({@link LabelFlip}), and send that genuinely trained, poisoned update. Experiment
+     * only for now: a mesh peer would need its training data swapped, which {@code starling peer} does not do.
+     */
+    LABEL_FLIP("label-flip", false);
 
     private final String cliName;
     private final boolean onMesh;
@@ -46,7 +52,7 @@ public enum PeerAttack {
     /**
      * Whether a single peer over the mesh can mount it (it sees only its own update and the aggregates).
      *
-     * @return true for every attack except {@link #MIMIC}
+     * @return true for every attack except {@link #MIMIC} and {@link #LABEL_FLIP}
      */
     public boolean onMesh() {
         return onMesh;

@@ -28,14 +28,14 @@ public final class SelfAttack {
     /**
      * Creates the attacker.
      *
-     * @param attack    what it does; {@link PeerAttack#MIMIC} is refused (it needs the other peers' updates)
+     * @param attack    what it does; attacks not {@link PeerAttack#onMesh()} (MIMIC, LABEL_FLIP) are refused
      * @param seed      noise seed
      * @param liarShift what a lying reducer adds to every coordinate of its part
-     * @throws CollectivesException INTERNAL for MIMIC
+     * @throws CollectivesException INTERNAL for MIMIC and LABEL_FLIP
      */
     public SelfAttack(final PeerAttack attack, final long seed, final float liarShift) {
         if (!attack.onMesh()) {
-            throw CollectivesException.internal(attack.cliName() + " needs the other peers' updates");
+            throw CollectivesException.internal(attack.cliName() + " runs only in the byzantine experiment");
         }
         this.attack = attack;
         this.seed = seed;
@@ -64,7 +64,7 @@ public final class SelfAttack {
             case IPM -> scale(delta, -IPM_EPSILON);
             case NOISE -> {
                 double sigma = NOISE_RELATIVE_SIGMA * rms(delta);
-                float[] noise = UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, delta, null, 1, 0, sigma,
+                float[] noise = UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, delta, null, sigma,
                     seed * 31 + round);
                 System.arraycopy(noise, 0, delta, 0, d);
             }
@@ -72,7 +72,7 @@ public final class SelfAttack {
                 for (int c = 0; c < d; c++) {
                     double spread = lastAggregate != null && lastAggregate.length == d
                         ? Math.abs(delta[c] - lastAggregate[c]) : Math.abs(delta[c]);
-                    delta[c] = (float) (delta[c] - ALIE_Z * spread);
+                    delta[c] = (float) (delta[c] - ALIE_Z * Math.signum(delta[c]) * spread);
                 }
             }
             case STALE_REPLAY -> {
@@ -82,8 +82,8 @@ public final class SelfAttack {
                     System.arraycopy(stale, 0, delta, 0, d);
                 }
             }
-            case LYING_REDUCER, MIMIC -> {
-                // The liar contributes honestly; MIMIC was refused in the constructor.
+            case LYING_REDUCER, MIMIC, LABEL_FLIP -> {
+                // The liar contributes honestly; MIMIC and LABEL_FLIP were refused in the constructor.
             }
         }
     }

@@ -18,14 +18,12 @@ public final class UpdateAttacks {
      * @param own       the attacker's own honest update (used by SIGN_FLIP)
      * @param honest    the honest updates the colluding attackers observe (used by ALIE and IPM; may be empty for
      *                  the others)
-     * @param groupSize n, members in the group (ALIE)
-     * @param attackers f, attackers in the group (ALIE)
-     * @param scale     SIGN_FLIP's λ, GAUSSIAN_NOISE's σ, IPM's ε; ignored by ALIE
+     * @param scale     SIGN_FLIP's λ, GAUSSIAN_NOISE's σ, IPM's ε, ALIE's z (pass {@link #alieZ} for the paper's)
      * @param seed      noise seed
      * @return the malicious update, same length as {@code own}
      */
     public static float[] craft(final UpdateAttack attack, final float[] own, final float[][] honest,
-                                final int groupSize, final int attackers, final double scale, final long seed) {
+                                final double scale, final long seed) {
         int d = own.length;
         float[] out = new float[d];
         switch (attack) {
@@ -41,10 +39,11 @@ public final class UpdateAttacks {
                 }
             }
             case ALIE -> {
-                double z = alieZ(groupSize, attackers);
+                // Each coordinate moves z honest standard deviations against the sign of the honest mean, so the
+                // shift opposes the descent direction instead of pointing along a fixed, gradient-blind (1, ..., 1).
                 double[][] stats = meanAndStd(honest, d);
                 for (int c = 0; c < d; c++) {
-                    out[c] = (float) (stats[0][c] - z * stats[1][c]);
+                    out[c] = (float) (stats[0][c] - scale * Math.signum(stats[0][c]) * stats[1][c]);
                 }
             }
             case IPM -> {

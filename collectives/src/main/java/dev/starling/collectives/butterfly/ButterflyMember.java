@@ -69,6 +69,9 @@ public final class ButterflyMember {
     private final List<Integer> missingContributors = new ArrayList<>();
     private Phase phase = Phase.NEW;
     private ButterflyResult result;
+    /** Signs and checks contributions, or null; with it, the SHA-256 of every contribution chunk received. */
+    private ContributionSeal seal;
+    private byte[][][] contributionChunkHashes;
 
     /**
      * Creates the state machine.
@@ -109,6 +112,7 @@ public final class ButterflyMember {
         }
         List<Outgoing> out = new ArrayList<>();
         for (int part = 0; part < n; part++) {
+            byte[][] hashes = new byte[config.chunksOf(part)][];
             for (int c = 0; c < config.chunksOf(part); c++) {
                 int offset = config.partOffset(part) + c * config.maxChunkElements();
                 int length = config.chunkLength(part, c);
@@ -120,9 +124,13 @@ public final class ButterflyMember {
                 // Keep what the reducer will decode: the verification step projects exactly these values.
                 UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
                 UpdateChunks.decodePayload(descriptor, sent, offset);
+                hashes[c] = seal == null ? null : ContributionDigest.ofChunk(chunk);
                 if (part != self) {
                     out.add(new Outgoing(part, chunk));
                 }
+            }
+            if (seal != null && part != self) {
+                seal.sealed(part, ContributionDigest.ofChunkHashes(hashes));
             }
         }
         // Our own contribution went through the same encoding as everyone else's.
@@ -199,6 +207,9 @@ public final class ButterflyMember {
             }
             UpdateChunks.decodePayload(descriptor, contributions[sender],
                 chunkIndex * config.maxChunkElements());
+            if (seal != null) {
+                contributionChunkHashes[sender][chunkIndex] = ContributionDigest.ofChunk(chunk);
+            }
             contributionChunks[sender][chunkIndex] = true;
             contributionChunkCount[sender]++;
         } else {
@@ -293,6 +304,7 @@ public final class ButterflyMember {
     }
 
     private void reduceOwnPart(final List<Outgoing> out) {
+        checkSeals();
         int length = config.partLength(self);
         int offset = config.partOffset(self);
         List<float[]> used = new ArrayList<>();
@@ -331,6 +343,38 @@ public final class ButterflyMember {
             reducedFrom[m] = contributionComplete(m) ? contributions[m] : null;
             contributions[m] = null;
         }
+    }
+
+    /** Drops, and counts against its sender, every complete contribution whose signature does not verify. */
+    private void checkSeals() {
+        if (seal == null) {
+            return;
+        }
+        for (int m = 0; m < n; m++) {
+            if (m != self && contributionComplete(m)) {
+                String why = seal.check(m, self, ContributionDigest.ofChunkHashes(contributionChunkHashes[m]));
+                if (why != null) {
+                    fault(m, ChunkKind.CONTRIBUTION, CollectivesException.Category.BAD_PEER,
+                        "contribution signature: " + why);
+                }
+            }
+        }
+    }
+
+    /**
+     * Signs this member's contributions and checks the signatures of those it reduces. Call before {@link #start}
+     * and before any chunk arrives.
+     *
+     * @param contributionSeal the signer and checker
+     * @throws CollectivesException INTERNAL once a chunk has been handled or the round started
+     */
+    public void sealWith(final ContributionSeal contributionSeal) {
+        if (phase != Phase.NEW || this.seal != null || !faults.isEmpty()
+            || java.util.Arrays.stream(contributionChunkCount).anyMatch(c -> c > 0)) {
+            throw CollectivesException.internal("sealWith() must come first, once");
+        }
+        this.seal = contributionSeal;
+        this.contributionChunkHashes = new byte[n][config.chunksOf(self)][];
     }
 
     private void finish() {

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * 16 contributions to one 512-element part, 7 of them malicious (BTARD's setting). Attacks: sign flip (each
  * attacker sends the negation of an honest update), Gaussian noise (N(0, 20^2) per coordinate), ALIE (all send
- * honestMean - z * honestStd per coordinate) and IPM (all send -2 * honestMean). Honest updates share a
+ * honestMean - z * sign(honestMean) * honestStd per coordinate) and IPM (all send -2 * honestMean). Honest
+ * updates share a
  * direction mu ~ N(0, 1) per coordinate plus N(0, 0.5^2) noise each. Distances are RMS per coordinate
  * ({@code ||agg - honestMean|| / sqrt(d)}), so 0.5 is one honest noise standard deviation.
  */
@@ -73,10 +74,10 @@ class ByzantineAttackTest {
             double scale = switch (attack) {
                 case SIGN_FLIP -> 1.0;
                 case GAUSSIAN_NOISE -> 20.0;
-                case ALIE -> 0.0;
+                case ALIE -> ALIE_Z;
                 case IPM -> 2.0;
             };
-            x[honest + j] = UpdateAttacks.craft(kind, x[j % honest], honestRows, N, f, scale, seed * 31 + j);
+            x[honest + j] = UpdateAttacks.craft(kind, x[j % honest], honestRows, scale, seed * 31 + j);
         }
         return x;
     }

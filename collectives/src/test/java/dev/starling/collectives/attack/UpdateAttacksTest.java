@@ -21,13 +21,17 @@ class UpdateAttacksTest {
     @Test
     void shouldCraftEachAttackFromItsDefinition() {
         float[] own = {1f, -2f};
-        assertArrayEquals(new float[] {-4f, 8f}, UpdateAttacks.craft(UpdateAttack.SIGN_FLIP, own, null, 4, 1, 4, 0));
-        assertArrayEquals(new float[] {-4f, -2f}, UpdateAttacks.craft(UpdateAttack.IPM, own, HONEST, 4, 1, 2, 0));
+        assertArrayEquals(new float[] {-4f, 8f}, UpdateAttacks.craft(UpdateAttack.SIGN_FLIP, own, null, 4, 0));
+        assertArrayEquals(new float[] {-4f, -2f}, UpdateAttacks.craft(UpdateAttack.IPM, own, HONEST, 2, 0));
         double z = UpdateAttacks.alieZ(16, 7);
+        // Honest mean (2, 1), std (1, 1): each coordinate moves z std against the mean's sign.
         assertArrayEquals(new float[] {(float) (2 - z), (float) (1 - z)},
-            UpdateAttacks.craft(UpdateAttack.ALIE, own, HONEST, 16, 7, 0, 0), 1e-6f);
-        assertArrayEquals(UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 4, 1, 3, 9),
-            UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 4, 1, 3, 9));
+            UpdateAttacks.craft(UpdateAttack.ALIE, own, HONEST, z, 0), 1e-6f);
+        float[][] mixed = {{-1f, 0f}, {-3f, 2f}};
+        assertArrayEquals(new float[] {(float) (-2 + 3), (float) (1 - 3)},
+            UpdateAttacks.craft(UpdateAttack.ALIE, own, mixed, 3, 0), 1e-6f);
+        assertArrayEquals(UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 3, 9),
+            UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 3, 9));
     }
 
     @Test

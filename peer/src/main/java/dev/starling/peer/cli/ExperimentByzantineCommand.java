@@ -60,6 +60,9 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
     private float outerLr;
     @Option(names = "--outer-momentum", defaultValue = "0.0", description = "outer Nesterov momentum (DiLoCo: 0.9)")
     private float outerMomentum;
+    @Option(names = "--alie-z", split = ",", defaultValue = "paper", description = "ALIE's z values, one ALIE row"
+            + " each: 'paper' (Phi^-1((n - s)/n), s = n/2 + 1 - f) or a number (default: ${DEFAULT-VALUE})")
+    private List<String> alieZ;
     @Option(names = "--threads", defaultValue = "2") private int threads;
     @Option(names = "--seed", defaultValue = "1337") private long seed;
     @Option(names = "--data", defaultValue = "builtin:tinyshakespeare") private String data;
@@ -82,6 +85,10 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
             defences.add(Arrays.stream(Defence.values()).filter(d -> d.label().equals(a)).findFirst()
                     .orElseThrow(() -> new UserError("--aggregators " + a + " is not one of mean, median,"
                             + " trimmed-mean, centered-clip+verify")));
+        }
+        List<Double> zs = new ArrayList<>();
+        for (String z : alieZ) {
+            zs.add(alieZValue(z));
         }
         int maxF = fs.stream().mapToInt(Integer::intValue).max().orElse(0);
         if (peers < 2 || threads < 1 || hSteps < 1 || nRounds < 1 || batches < 1 || !(clipTau > 0) || !(tauScale > 0)
@@ -107,11 +114,11 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e);
         }
         System.err.printf(Locale.ROOT, "experiment byzantine: %d peers, %d layers, %d channels, block %d, batch %d,"
-                + " H %d, %d rounds, tau %.3g, f %s%s%n", peers, model.nLayer(), model.nEmbd(), model.blockSize(),
-                batch, hSteps, nRounds, clipTau, fs, quick ? " (quick)" : "");
+                + " H %d, %d rounds, tau %.3g, f %s, ALIE z %s%s%n", peers, model.nLayer(), model.nEmbd(),
+                model.blockSize(), batch, hSteps, nRounds, clipTau, fs, alieZ, quick ? " (quick)" : "");
         List<ByzantineExperiment.Timed> runs;
         try (ParallelFor pool = new ParallelFor(threads)) {
-            runs = ByzantineExperiment.run(settings, defences, attackList, fs, dataset, pool, System::nanoTime,
+            runs = ByzantineExperiment.run(settings, defences, attackList, fs, zs, dataset, pool, System::nanoTime,
                     System.err::println);
         }
         ByzantineReport.write(out, runs);
@@ -119,5 +126,22 @@ public final class ExperimentByzantineCommand implements Callable<Integer> {
         summary.put("out", out.toString());
         JsonResult.print(System.out, summary);
         return 0;
+    }
+
+    /** NaN for {@code paper}, else the number, which must be positive and finite. */
+    private static double alieZValue(String text) {
+        if (text.strip().equalsIgnoreCase("paper")) {
+            return Double.NaN;
+        }
+        double z;
+        try {
+            z = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            z = Double.NaN;
+        }
+        if (!(z > 0) || Double.isInfinite(z)) {
+            throw new UserError("--alie-z " + text + " is not 'paper' or a positive number");
+        }
+        return z;
     }
 }

@@ -34,6 +34,7 @@ public final class ByzantineExperiment {
      * @param defences  the defences
      * @param attacks   the attacks
      * @param fs        attacker counts (0 is run once per defence, without an attack)
+     * @param alieZs    the z values ALIE is run with, NaN for the paper's (one ALIE row each)
      * @param data      the dataset
      * @param pool      the worker team (owned by the caller)
      * @param clock     nanoseconds, for wall time only
@@ -41,7 +42,8 @@ public final class ByzantineExperiment {
      * @return every run, in the order run
      */
     public static List<Timed> run(final ByzantineSettings settings, final List<Defence> defences,
-                                  final List<PeerAttack> attacks, final List<Integer> fs, final TokenDataset data,
+                                  final List<PeerAttack> attacks, final List<Integer> fs, final List<Double> alieZs,
+                                  final TokenDataset data,
                                   final ParallelFor pool, final LongSupplier clock, final Consumer<String> progress) {
         List<Timed> out = new ArrayList<>();
         try (Evaluator eval = new Evaluator(settings.train().model(), data, settings.train().batchSize(),
@@ -50,13 +52,16 @@ public final class ByzantineExperiment {
             for (Defence d : defences) {
                 for (int f : fs) {
                     for (PeerAttack a : f == 0 ? List.<PeerAttack>of(PeerAttack.SIGN_FLIP) : attacks) {
-                        long start = clock.getAsLong();
-                        ByzantineRun.Outcome o = runner.run(d, a, f);
-                        Timed t = new Timed(o, (clock.getAsLong() - start) / 1e9);
-                        out.add(t);
-                        progress.accept(String.format(Locale.ROOT, "%-40s val %8.4f%s  bans %d  audit %.2f%%  %.1f s",
-                            o.name(), o.finalValLoss(), o.diverged() ? " (diverged)" : "", o.bans().size(),
-                            100.0 * o.auditBytes() / Math.max(1, o.butterflyBytes()), t.seconds()));
+                        for (double z : a == PeerAttack.ALIE && f > 0 ? alieZs : List.of(Double.NaN)) {
+                            long start = clock.getAsLong();
+                            ByzantineRun.Outcome o = runner.run(d, a, f, z);
+                            Timed t = new Timed(o, (clock.getAsLong() - start) / 1e9);
+                            out.add(t);
+                            progress.accept(String.format(Locale.ROOT,
+                                "%-40s val %8.4f%s  bans %d  audit %.2f%%  %.1f s", o.name(), o.finalValLoss(),
+                                o.diverged() ? " (diverged)" : "", o.bans().size(),
+                                100.0 * o.auditBytes() / Math.max(1, o.butterflyBytes()), t.seconds()));
+                        }
                     }
                 }
             }

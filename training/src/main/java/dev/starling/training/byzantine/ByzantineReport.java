@@ -49,7 +49,7 @@ public final class ByzantineReport {
             for (ByzantineExperiment.Timed t : runs) {
                 ByzantineRun.Outcome o = t.outcome();
                 csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%.6f,%.4f,%b,%d,%d,%s,%d,%d,%.5f,%.5f,%.1f%n",
-                    o.name(), o.defence().label(), o.attack() == null ? "none" : o.attack().cliName(),
+                    o.name(), o.defence().label(), o.attackLabel(),
                     o.attackers(), o.finalValLoss(), ratioToClean(runs, o), o.diverged(), o.bans().size(),
                     honestBanned(o), lastLiarBan(o) < 0 ? "" : Long.toString(lastLiarBan(o)), o.butterflyBytes(),
                     o.auditBytes(), (double) o.auditBytes() / Math.max(1, o.butterflyBytes()), o.quietAuditRatio(),
@@ -63,7 +63,7 @@ public final class ByzantineReport {
             Files.writeString(dir.resolve("runs.csv"), csv.toString());
             Files.writeString(dir.resolve("curves.csv"), curves.toString());
             Files.writeString(dir.resolve("table.md"), table(runs));
-            for (PeerAttack a : attacks(runs)) {
+            for (String a : attacks(runs)) {
                 plotAttack(dir, runs, a);
             }
         } catch (IOException e) {
@@ -108,8 +108,8 @@ public final class ByzantineReport {
                     maxBanRound = Math.max(maxBanRound, last);
                 }
             }
-            if (o.defence() == Defence.MEAN && ratio >= MEAN_BREAKS && !meanBroken.contains(o.attack().cliName())) {
-                meanBroken.add(o.attack().cliName());
+            if (o.defence() == Defence.MEAN && ratio >= MEAN_BREAKS && !meanBroken.contains(o.attackLabel())) {
+                meanBroken.add(o.attackLabel());
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -123,8 +123,9 @@ public final class ByzantineReport {
         out.put("verification_overhead_with_adjudication", round(total, 4));
         Map<String, Object> targets = new LinkedHashMap<>();
         targets.put("robust_within_3pct", worst <= ROBUST_TOLERANCE);
-        targets.put("mean_breaks_under_sign_flip_ipm_alie",
-            meanBroken.containsAll(List.of("sign-flip", "ipm", "alie")));
+        // ALIE counts at any z the sweep ran (the paper's, or a stronger one named alie-z<z>).
+        targets.put("mean_breaks_under_sign_flip_ipm_alie", meanBroken.containsAll(List.of("sign-flip", "ipm"))
+            && meanBroken.stream().anyMatch(a -> a.equals("alie") || a.startsWith("alie-z")));
         targets.put("liars_banned_within_3_rounds", !liarEscaped && maxBanRound <= BAN_WITHIN);
         targets.put("zero_honest_banned", honestBanned == 0);
         targets.put("overhead_within_5pct", quiet <= OVERHEAD_BUDGET);
@@ -160,13 +161,13 @@ public final class ByzantineReport {
         return banned.size() == o.attackers() ? last : -1;
     }
 
-    private static Set<PeerAttack> attacks(final List<ByzantineExperiment.Timed> runs) {
-        Set<PeerAttack> out = new LinkedHashSet<>();
-        runs.stream().filter(t -> t.outcome().attackers() > 0).forEach(t -> out.add(t.outcome().attack()));
+    private static Set<String> attacks(final List<ByzantineExperiment.Timed> runs) {
+        Set<String> out = new LinkedHashSet<>();
+        runs.stream().filter(t -> t.outcome().attackers() > 0).forEach(t -> out.add(t.outcome().attackLabel()));
         return out;
     }
 
-    private static void plotAttack(final Path dir, final List<ByzantineExperiment.Timed> runs, final PeerAttack a)
+    private static void plotAttack(final Path dir, final List<ByzantineExperiment.Timed> runs, final String a)
         throws IOException {
         List<String> names = new ArrayList<>();
         List<List<DilocoExperiment.Point>> curves = new ArrayList<>();
@@ -175,12 +176,12 @@ public final class ByzantineReport {
             if (o.attackers() == 0 && o.defence().verified()) {
                 names.addFirst(o.defence().shortLabel() + " f0");
                 curves.addFirst(o.curve());
-            } else if (o.attack() == a && o.attackers() > 0) {
+            } else if (o.attackLabel().equals(a) && o.attackers() > 0) {
                 names.add(o.defence().shortLabel() + " f" + o.attackers());
                 curves.add(o.curve());
             }
         }
-        ExperimentReport.writePlot(dir.resolve("val_loss_" + a.cliName() + ".png"), names, curves);
+        ExperimentReport.writePlot(dir.resolve("val_loss_" + a + ".png"), names, curves);
     }
 
     /** Final validation loss per attack (rows) and defence × f (columns), with the ratio to f = 0. */
@@ -203,12 +204,12 @@ public final class ByzantineReport {
             }
         }
         md.append('\n');
-        for (PeerAttack a : attacks(runs)) {
-            md.append("| ").append(a.cliName()).append(" |");
+        for (String a : attacks(runs)) {
+            md.append("| ").append(a).append(" |");
             for (Defence d : defences) {
                 for (int f : fs) {
                     ByzantineRun.Outcome o = runs.stream().map(ByzantineExperiment.Timed::outcome)
-                        .filter(x -> x.defence() == d && x.attack() == a && x.attackers() == f).findFirst()
+                        .filter(x -> x.defence() == d && x.attackLabel().equals(a) && x.attackers() == f).findFirst()
                         .orElse(null);
                     md.append(o == null ? " |" : o.diverged() || !Double.isFinite(o.finalValLoss()) ? " diverged |"
                         : String.format(Locale.ROOT, " %.3f (%.2f×) |", o.finalValLoss(), ratioToClean(runs, o)));

@@ -2,6 +2,7 @@ package dev.starling.training.byzantine;
 
 import dev.starling.collectives.CollectivesException;
 import dev.starling.collectives.aggregate.Aggregator;
+import dev.starling.collectives.attack.LabelFlip;
 import dev.starling.collectives.attack.LyingReducer;
 import dev.starling.collectives.attack.PeerAttack;
 import dev.starling.collectives.attack.UpdateAttack;
@@ -24,6 +25,7 @@ import dev.starling.training.diloco.ExchangeReport;
 import dev.starling.training.diloco.GroupExchange;
 import dev.starling.training.diloco.InProcessExchange;
 import dev.starling.training.diloco.OuterConfig;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,10 +72,11 @@ public final class ByzantineRun {
      * @param auditBytes      bytes of the verification messages, all peers and rounds
      * @param quietAuditRatio audit bytes over butterfly bytes in rounds without any accusation (NaN if none)
      * @param bans            the bans, in order
+     * @param alieZ           ALIE's z when the run used one other than the paper's, else NaN
      */
     public record Outcome(Defence defence, PeerAttack attack, int attackers, List<DilocoExperiment.Point> curve,
                           boolean diverged, long butterflyBytes, long auditBytes, double quietAuditRatio,
-                          List<BanEvent> bans) {
+                          List<BanEvent> bans, double alieZ) {
         /**
          * Final validation loss; +∞ when training diverged.
          *
@@ -85,12 +88,26 @@ public final class ByzantineRun {
         }
 
         /**
+         * The attack's name in files and tables: its command-line name, with the z for an ALIE whose z is not the
+         * paper's (e.g. {@code alie-z40}); {@code none} without attackers.
+         *
+         * @return the label
+         */
+        public String attackLabel() {
+            if (attack == null) {
+                return "none";
+            }
+            return attack == PeerAttack.ALIE && !Double.isNaN(alieZ)
+                ? "alie-z" + BigDecimal.valueOf(alieZ).stripTrailingZeros().toPlainString() : attack.cliName();
+        }
+
+        /**
          * A name for files, e.g. {@code mean-f7-sign-flip}.
          *
          * @return the name
          */
         public String name() {
-            return defence.label() + "-f" + attackers + "-" + (attack == null ? "none" : attack.cliName());
+            return defence.label() + "-f" + attackers + "-" + attackLabel();
         }
     }
 
@@ -111,7 +128,7 @@ public final class ByzantineRun {
     }
 
     /**
-     * Runs one configuration.
+     * Runs one configuration, ALIE (if that is the attack) with the paper's z.
      *
      * @param defence   the aggregator
      * @param attack    the attack ({@code null} or ignored when {@code attackers} is 0)
@@ -119,19 +136,48 @@ public final class ByzantineRun {
      * @return the outcome
      */
     public Outcome run(final Defence defence, final PeerAttack attack, final int attackers) {
+        return run(defence, attack, attackers, Double.NaN);
+    }
+
+    /**
+     * Runs one configuration.
+     *
+     * @param defence   the aggregator
+     * @param attack    the attack ({@code null} or ignored when {@code attackers} is 0)
+     * @param attackers f, the last f peers
+     * @param alieZ     ALIE's z, or NaN for the paper's {@code Φ⁻¹((n − s)/n)}, {@code s = ⌊n/2 + 1⌋ − f}, from the
+     *                  round's n and f; ignored by the other attacks
+     * @return the outcome
+     */
+    public Outcome run(final Defence defence, final PeerAttack attack, final int attackers, final double alieZ) {
         int n = settings.peers();
         Aggregator rule = defence.aggregator(settings, settings.tau());
         OuterConfig outer = new OuterConfig(settings.innerSteps(), settings.outer(), null,
             BlockQuantCodec.int8(64), Fp32Codec.INSTANCE, rule, true);
         List<DilocoPeer> peers = new ArrayList<>();
+        TokenDataset poisoned = attackers > 0 && attack == PeerAttack.LABEL_FLIP ? labelFlipped(data) : data;
         try {
             for (int i = 0; i < n; i++) {
-                peers.add(new DilocoPeer(i, settings.train(), outer, data, pool, 0xB7A2DL));
+                peers.add(new DilocoPeer(i, settings.train(), outer, i >= n - attackers ? poisoned : data, pool,
+                    0xB7A2DL));
             }
-            return new Simulation(defence, attackers == 0 ? null : attack, attackers, peers).run();
+            PeerAttack mounted = attackers == 0 ? null : attack;
+            double z = mounted == PeerAttack.ALIE ? alieZ : Double.NaN;
+            return new Simulation(defence, mounted, attackers, peers, z).run();
         } finally {
             peers.forEach(DilocoPeer::close);
         }
+    }
+
+    /**
+     * The data a label-flipping attacker trains on: the training stream mapped through one seeded permutation of the
+     * vocabulary that all attackers share. Both inputs and targets go through it, because a peer's trainer reads
+     * both from one stream; what the model learns is still a wrong next token for every context.
+     */
+    private static TokenDataset labelFlipped(final TokenDataset data) {
+        int[] perm = LabelFlip.permutation(data.vocabSize(), 0x1ABE1F11FL);
+        return new TokenDataset(LabelFlip.apply(data.train(), perm), data.val(), data.vocabSize(), data.tokenizer(),
+            data.source() + " (labels flipped)");
     }
 
     /** The state of one run. */
@@ -139,6 +185,7 @@ public final class ByzantineRun {
         private final Defence defence;
         private final PeerAttack attack;
         private final int attackers;
+        private final double alieZ;
         private final List<DilocoPeer> all;
         private Aggregator rule;
         private double tau;
@@ -154,10 +201,12 @@ public final class ByzantineRun {
         private long quietButterfly;
         private long quietAudit;
 
-        Simulation(final Defence defence, final PeerAttack attack, final int attackers, final List<DilocoPeer> all) {
+        Simulation(final Defence defence, final PeerAttack attack, final int attackers, final List<DilocoPeer> all,
+                   final double alieZ) {
             this.defence = defence;
             this.attack = attack;
             this.attackers = attackers;
+            this.alieZ = alieZ;
             this.all = all;
             this.live = new ArrayList<>(all);
         }
@@ -191,7 +240,7 @@ public final class ByzantineRun {
             }
             double quiet = quietButterfly == 0 ? Double.NaN : (double) quietAudit / quietButterfly;
             return new Outcome(defence, attack, attackers, curve, diverged, butterflyBytes, auditBytes, quiet,
-                List.copyOf(bans));
+                List.copyOf(bans), alieZ);
         }
 
         /** One round; returns the honest peers' mean training loss. */
@@ -199,7 +248,7 @@ public final class ByzantineRun {
             double loss = 0;
             int honest = 0;
             for (DilocoPeer p : live) {
-                if (!malicious(p) || trainsHonestly()) {
+                if (!malicious(p) || attackersTrain()) {
                     double l = p.innerPhase();
                     if (!malicious(p)) {
                         loss += l;
@@ -254,15 +303,16 @@ public final class ByzantineRun {
             }
         }
 
-        private boolean trainsHonestly() {
+        /** Whether the attackers run their inner steps (their update is built from their own training). */
+        private boolean attackersTrain() {
             return attack == PeerAttack.SIGN_FLIP || attack == PeerAttack.STALE_REPLAY
-                || attack == PeerAttack.LYING_REDUCER;
+                || attack == PeerAttack.LYING_REDUCER || attack == PeerAttack.LABEL_FLIP;
         }
 
         /** Replaces each attacker's update, in place, with what the attack sends. */
         private void corrupt(final float[][] updates, final long r) {
-            if (attack == null || attack == PeerAttack.LYING_REDUCER) {
-                return;
+            if (attack == null || attack == PeerAttack.LYING_REDUCER || attack == PeerAttack.LABEL_FLIP) {
+                return; // the liar contributes honestly; the poisoner sends what its poisoned training produced
             }
             List<float[]> honestList = new ArrayList<>();
             for (int m = 0; m < updates.length; m++) {
@@ -279,16 +329,17 @@ public final class ByzantineRun {
                     continue;
                 }
                 float[] bad = switch (attack) {
-                    case SIGN_FLIP -> UpdateAttacks.craft(UpdateAttack.SIGN_FLIP, updates[m], honest, n, f,
+                    case SIGN_FLIP -> UpdateAttacks.craft(UpdateAttack.SIGN_FLIP, updates[m], honest,
                         settings.signFlipScale(), 0);
-                    case NOISE -> UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, updates[m], honest, n, f,
+                    case NOISE -> UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, updates[m], honest,
                         settings.noiseScale() * rmsOfMean(honest), r * 1000 + p.index());
-                    case ALIE -> UpdateAttacks.craft(UpdateAttack.ALIE, updates[m], honest, n, f, 0, 0);
-                    case IPM -> UpdateAttacks.craft(UpdateAttack.IPM, updates[m], honest, n, f,
+                    case ALIE -> UpdateAttacks.craft(UpdateAttack.ALIE, updates[m], honest,
+                        Double.isNaN(alieZ) ? UpdateAttacks.alieZ(n, f) : alieZ, 0);
+                    case IPM -> UpdateAttacks.craft(UpdateAttack.IPM, updates[m], honest,
                         settings.ipmEpsilon(), 0);
                     case MIMIC -> honest[0].clone();
                     case STALE_REPLAY -> staleUpdate(updates[m]);
-                    case LYING_REDUCER -> updates[m];
+                    case LYING_REDUCER, LABEL_FLIP -> updates[m];
                 };
                 System.arraycopy(bad, 0, updates[m], 0, bad.length);
             }
@@ -344,7 +395,7 @@ public final class ByzantineRun {
         }
 
         private String runId() {
-            return defence.label() + "/" + attack + "/" + attackers;
+            return defence.label() + "/" + attack + "/" + attackers + "/" + alieZ;
         }
     }
 

@@ -58,7 +58,8 @@ class ByzantineRunTest {
     @Test
     void shouldBanNobodyWhenAttackersOnlySendBadUpdates() {
         ByzantineRun runner = new ByzantineRun(SETTINGS, DATA, pool, eval);
-        for (PeerAttack a : List.of(PeerAttack.ALIE, PeerAttack.IPM, PeerAttack.MIMIC, PeerAttack.STALE_REPLAY)) {
+        for (PeerAttack a : List.of(PeerAttack.ALIE, PeerAttack.IPM, PeerAttack.MIMIC, PeerAttack.STALE_REPLAY,
+                PeerAttack.LABEL_FLIP)) {
             ByzantineRun.Outcome o = runner.run(Defence.CENTERED_CLIP_VERIFIED, a, 2);
             assertTrue(o.bans().isEmpty(), a + ": " + o.bans());
             assertEquals(4, o.curve().size());
