@@ -91,7 +91,7 @@ public final class CoordinatorNode implements AutoCloseable {
                     public void refused(String peerId, String why) {
                         view.offer(new RunEvent(RunEvent.Kind.ACCUSED, peerId, "not admitted: " + why), self);
                     }
-                });
+                }, AdmissionGate.HostLimit.fromConnections(manifest.admission().maxPeersPerHost(), host));
         List<Multiaddr> bound = new ArrayList<>();
         for (Multiaddr address : config.listen()) {
             bound.add(await(host.listen(address), "listen on " + address));

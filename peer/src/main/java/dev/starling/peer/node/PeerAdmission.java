@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * A peer's side of the run's admission policy: before it trains, it checks that the policy admits it (so a volunteer
  * without a token hears so in one line instead of being silently ignored), then installs the same
  * {@link AdmissionGate} the coordinator runs, so this peer too refuses telemetry and group membership from peers the
- * run does not admit, and gossips its own token. Called once from {@link PeerNode}'s constructor.
+ * run does not admit (including ids over the manifest's per-host cap), and gossips its own token. Called once from
+ * {@link PeerNode}'s constructor.
  */
 final class PeerAdmission {
     private static final Logger LOG = LoggerFactory.getLogger(PeerAdmission.class);
@@ -60,6 +61,7 @@ final class PeerAdmission {
                     public void refused(String peerId, String why) {
                         LOG.warn("not admitting {}: {}", peerId, why);
                     }
-                });
+                }, AdmissionGate.HostLimit.fromConnections(node.manifest().admission().maxPeersPerHost(),
+                        node.host()));
     }
 }

@@ -157,7 +157,8 @@ public final class ManifestParser {
     private static RunManifest.Admission admission(JsonNode root) {
         TomlTable t = new TomlTable("admission", root.get("admission"));
         RunManifest.Admission admission = new RunManifest.Admission(
-                t.choice("policy", "open", List.of("open", "allowlist", "token")), t.strings("allowlist"));
+                t.choice("policy", "open", List.of("open", "allowlist", "token")), t.strings("allowlist"),
+                t.integer("max_peers_per_host", 0, 0, 1_000_000));
         t.finish();
         return admission;
     }

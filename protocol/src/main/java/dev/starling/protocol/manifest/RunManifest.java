@@ -1,5 +1,6 @@
 package dev.starling.protocol.manifest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -121,13 +122,26 @@ public record RunManifest(String name, long seed, Model model, Data data, Inner 
     /**
      * Who may join.
      *
-     * @param policy    {@code open}, {@code allowlist} or {@code token}
-     * @param allowlist peer ids admitted by {@code allowlist}
+     * @param policy          {@code open}, {@code allowlist} or {@code token}
+     * @param allowlist       peer ids admitted by {@code allowlist}
+     * @param maxPeersPerHost most peer ids admitted from one IP address (a Sybil cap), 0 for no cap; left out of the
+     *                        canonical bytes when 0, so manifests without it keep their run ids
      */
-    public record Admission(String policy, List<String> allowlist) {
+    public record Admission(String policy, List<String> allowlist,
+                            @JsonInclude(JsonInclude.Include.NON_DEFAULT) int maxPeersPerHost) {
         /** Copies the list so the record stays immutable. */
         public Admission {
             allowlist = List.copyOf(allowlist);
+        }
+
+        /**
+         * An admission table without a per-host cap.
+         *
+         * @param policy    {@code open}, {@code allowlist} or {@code token}
+         * @param allowlist peer ids admitted by {@code allowlist}
+         */
+        public Admission(String policy, List<String> allowlist) {
+            this(policy, allowlist, 0);
         }
     }
 }

@@ -15,8 +15,12 @@ import dev.starling.collectives.codec.Fp32Codec;
 import dev.starling.collectives.verify.CenteredClipVerifier;
 import dev.starling.collectives.verify.LocalAudit;
 import dev.starling.collectives.verify.ReducerAudit;
+import dev.starling.collectives.verify.SignedContributions;
 import dev.starling.fault.ban.BanList;
 import dev.starling.model.data.TokenDataset;
+import dev.starling.p2p.core.PrivateKey;
+import dev.starling.p2p.core.PublicKey;
+import dev.starling.p2p.crypto.Keys;
 import dev.starling.tensor.cpu.ParallelFor;
 import dev.starling.training.diloco.DilocoExperiment;
 import dev.starling.training.diloco.DilocoPeer;
@@ -27,8 +31,11 @@ import dev.starling.training.diloco.InProcessExchange;
 import dev.starling.training.diloco.OuterConfig;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /**
@@ -192,6 +199,8 @@ public final class ByzantineRun {
         private float[] lastAggregate;
         private final List<DilocoPeer> live;
         private final BanList banList = new BanList(3);
+        private final Map<String, PrivateKey> keys = new HashMap<>();
+        private final Map<String, PublicKey> publicKeys = new HashMap<>();
         private final InProcessExchange exchange = new InProcessExchange(1_000_000_000L);
         private final List<DilocoExperiment.Point> curve = new ArrayList<>();
         private final List<BanEvent> bans = new ArrayList<>();
@@ -209,6 +218,14 @@ public final class ByzantineRun {
             this.alieZ = alieZ;
             this.all = all;
             this.live = new ArrayList<>(all);
+            for (DilocoPeer p : all) {
+                // A fixed identity key per peer, as a volunteer's libp2p key would be.
+                byte[] seed = new byte[32];
+                java.util.Arrays.fill(seed, (byte) (0x40 + p.index()));
+                PrivateKey key = Keys.ed25519FromSeed(seed);
+                keys.put(p.name(), key);
+                publicKeys.put(p.name(), key.publicKey());
+            }
         }
 
         private boolean malicious(final DilocoPeer p) {
@@ -262,12 +279,14 @@ public final class ByzantineRun {
             int n = live.size();
             ButterflyMember[] members = new ButterflyMember[n];
             float[][] updates = new float[n][];
+            SignedContributions.InProcessBoard signatures = new SignedContributions.InProcessBoard();
             for (int m = 0; m < n; m++) {
                 members[m] = live.get(m).beginRound(r, roster, deadlines);
+                if (defence.verified()) {
+                    members[m].sealWith(new SignedContributions(runId(), r, roster, m, keys.get(roster.get(m)),
+                        publicKeys::get, signatures));
+                }
                 updates[m] = live.get(m).update();
-            }
-            if (System.getenv("BYZ_DEBUG") != null && r == 1) {
-                debugSpread(updates, n);
             }
             corrupt(updates, r);
             ExchangeReport report = exchange.run(members, updates);
@@ -275,7 +294,7 @@ public final class ByzantineRun {
             butterflyBytes += roundBytes;
             ButterflyResult[] results = report.results();
             if (defence.verified()) {
-                results = audit(r, members, results, roundBytes);
+                results = audit(r, members, results, roundBytes, signatures.bytes());
             }
             for (int m = 0; m < n; m++) {
                 live.get(m).finishRound(results[m]);
@@ -355,13 +374,13 @@ public final class ByzantineRun {
 
         /** Audits every reducer; bans the culprits and returns the results with failed parts re-reduced. */
         private ButterflyResult[] audit(final long r, final ButterflyMember[] members, final ButterflyResult[] results,
-                                        final long roundBytes) {
+                                        final long roundBytes, final long signatureBytes) {
             int vectorLength = live.getFirst().thetaGlobal().length;
             LocalAudit.Settings audit = new LocalAudit.Settings(0xB7A2DL, r, vectorLength, PartSplit.even(),
                 new CenteredClipVerifier(tau, settings.projections(), CHECK_TOLERANCE), rule,
                 MEMBER_EPSILON);
             LocalAudit.Report report = LocalAudit.run(audit, members, results, UnaryOperator.identity(), List.of());
-            long bytes = report.totalBytes();
+            long bytes = report.totalBytes() + signatureBytes;
             auditBytes += bytes;
             int judge = -1;
             for (int m = 0; m < members.length && judge < 0; m++) {
@@ -385,6 +404,19 @@ public final class ByzantineRun {
                     bans.add(new BanEvent(r, p.name(), !malicious(p), "false accusations"));
                 }
             }
+            // A contribution an honest reducer dropped (bad bytes, bad signature) counts against its sender.
+            Set<Integer> badSenders = new TreeSet<>();
+            for (int m = 0; m < results.length; m++) {
+                if (!malicious(live.get(m))) {
+                    results[m].faults().forEach(f -> badSenders.add(f.member()));
+                }
+            }
+            for (int sender : badSenders) {
+                DilocoPeer p = live.get(sender);
+                if (banList.strike(runId(), p.name(), r, "dropped contribution")) {
+                    bans.add(new BanEvent(r, p.name(), !malicious(p), "dropped contributions"));
+                }
+            }
             ButterflyResult[] out = new ButterflyResult[results.length];
             for (int m = 0; m < results.length; m++) {
                 ButterflyResult res = results[m];
@@ -397,29 +429,6 @@ public final class ByzantineRun {
         private String runId() {
             return defence.label() + "/" + attack + "/" + attackers + "/" + alieZ;
         }
-    }
-
-    private static void debugSpread(final float[][] updates, final int n) {
-        int len = updates[0].length / n;
-        double[] mean = new double[len];
-        for (float[] u : updates) {
-            for (int c = 0; c < len; c++) {
-                mean[c] += u[c] / (double) updates.length;
-            }
-        }
-        StringBuilder sb = new StringBuilder("part0 |x-mean|:");
-        double mn = 0;
-        for (double m : mean) {
-            mn += m * m;
-        }
-        for (float[] u : updates) {
-            double s = 0;
-            for (int c = 0; c < len; c++) {
-                s += (u[c] - mean[c]) * (u[c] - mean[c]);
-            }
-            sb.append(String.format(" %.4f", Math.sqrt(s)));
-        }
-        System.err.println(sb + " |mean| " + Math.sqrt(mn));
     }
 
     private static double rmsOfMean(final float[][] honest) {
