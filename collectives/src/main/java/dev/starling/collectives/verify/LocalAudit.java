@@ -125,7 +125,9 @@ public final class LocalAudit {
                 if (to == original.member() || audits[to] == null) {
                     continue;
                 }
-                bytes[original.member()] += msg.wireBytes();
+                if (original.member() >= 0 && original.member() < bytes.length) {
+                    bytes[original.member()] += msg.wireBytes(); // an injected outsider's bytes are not the group's
+                }
                 switch (msg) {
                     case AuditMessage.Commitment c -> audits[to].onCommitment(c);
                     case AuditMessage.Projections p -> audits[to].onProjections(p);

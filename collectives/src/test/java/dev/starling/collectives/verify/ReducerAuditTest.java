@@ -83,6 +83,22 @@ class ReducerAuditTest {
     }
 
     @Test
+    void shouldIgnoreAnAccusationOfAnUnknownPartOrFromOutsideTheRoster() {
+        Round r = butterfly(-1);
+        // Parts 99 and -1 do not exist; members N + 2 and -1 are not on the roster, which is where a banned peer
+        // ends up (MeshAudit drops its frames before they get here; this checks the audit itself too).
+        LocalAudit.Report report = LocalAudit.run(SETTINGS, r.members(), r.results(), UnaryOperator.identity(),
+            List.of(new AuditMessage.Accusation(3, 99), new AuditMessage.Accusation(3, -1),
+                new AuditMessage.Accusation(N + 2, 1), new AuditMessage.Accusation(-1, 2)));
+        for (ReducerAudit.Outcome o : report.outcomes()) {
+            assertTrue(o.banned().isEmpty(), o.banned().toString());
+            assertTrue(o.falseAccusers().isEmpty(), "an ignored accusation is not even a strike");
+            assertTrue(o.reReduced().isEmpty());
+            assertArrayEquals(r.results()[0].aggregate(), o.aggregate());
+        }
+    }
+
+    @Test
     void shouldBanAMemberThatLiesAboutItsProjectionsNotTheReducer() {
         Round r = butterfly(-1);
         UnaryOperator<AuditMessage> liar = msg -> {
