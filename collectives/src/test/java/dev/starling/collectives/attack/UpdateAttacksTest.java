@@ -2,7 +2,10 @@ package dev.starling.collectives.attack;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.starling.collectives.CollectivesException;
 import dev.starling.collectives.aggregate.Mean;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +35,23 @@ class UpdateAttacksTest {
             UpdateAttacks.craft(UpdateAttack.ALIE, own, mixed, 3, 0), 1e-6f);
         assertArrayEquals(UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 3, 9),
             UpdateAttacks.craft(UpdateAttack.GAUSSIAN_NOISE, own, null, 3, 9));
+    }
+
+    @Test
+    void shouldFlipEveryLabelThroughOneSeededPermutation() {
+        int[] perm = LabelFlip.permutation(65, 7);
+        assertArrayEquals(perm, LabelFlip.permutation(65, 7), "the same seed gives the same permutation");
+        boolean[] seen = new boolean[65];
+        for (int t = 0; t < 65; t++) {
+            assertTrue(perm[t] != t, "token " + t + " keeps its label");
+            seen[perm[t]] = true;
+        }
+        for (boolean s : seen) {
+            assertTrue(s, "not a permutation");
+        }
+        assertArrayEquals(new int[] {perm[3], perm[0], perm[3]}, LabelFlip.apply(new int[] {3, 0, 3}, perm));
+        assertThrows(CollectivesException.class, () -> LabelFlip.apply(new int[] {65}, perm));
+        assertThrows(CollectivesException.class, () -> LabelFlip.permutation(1, 7));
     }
 
     @Test
