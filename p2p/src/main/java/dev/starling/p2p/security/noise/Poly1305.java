@@ -24,6 +24,15 @@ final class Poly1305 {
     private long s2;
     private long s3;
     private long s4;
+    private long q0;
+    private long q1;
+    private long q2;
+    private long q3;
+    private long q4;
+    private long u1;
+    private long u2;
+    private long u3;
+    private long u4;
     private long pad0;
     private long pad1;
     private long h0;
@@ -53,6 +62,22 @@ final class Poly1305 {
         s2 = r2 * 5;
         s3 = r3 * 5;
         s4 = r4 * 5;
+        // r^2, for two blocks at a time: h' = (h + m1) r^2 + m2 r, two independent products and one carry chain
+        h0 = r0;
+        h1 = r1;
+        h2 = r2;
+        h3 = r3;
+        h4 = r4;
+        block(0, 0, 0);
+        q0 = h0;
+        q1 = h1;
+        q2 = h2;
+        q3 = h3;
+        q4 = h4;
+        u1 = q1 * 5;
+        u2 = q2 * 5;
+        u3 = q3 * 5;
+        u4 = q4 * 5;
         pad0 = le64(key, off + 16);
         pad1 = le64(key, off + 24);
         h0 = 0;
@@ -82,6 +107,11 @@ final class Poly1305 {
             }
             block(le64(partial, 0), le64(partial, 8), 1);
             partialLen = 0;
+        }
+        while (len >= 32) {
+            blocks2(le64(in, off), le64(in, off + 8), le64(in, off + 16), le64(in, off + 24));
+            off += 32;
+            len -= 32;
         }
         while (len >= 16) {
             block(le64(in, off), le64(in, off + 8), 1);
@@ -126,6 +156,40 @@ final class Poly1305 {
         long d2 = a0 * r2 + a1 * r1 + a2 * r0 + a3 * s4 + a4 * s3;
         long d3 = a0 * r3 + a1 * r2 + a2 * r1 + a3 * r0 + a4 * s4;
         long d4 = a0 * r4 + a1 * r3 + a2 * r2 + a3 * r1 + a4 * r0;
+        d1 += d0 >>> 26;
+        d2 += d1 >>> 26;
+        d3 += d2 >>> 26;
+        d4 += d3 >>> 26;
+        long n0 = (d0 & M26) + (d4 >>> 26) * 5;
+        h1 = (d1 & M26) + (n0 >>> 26);
+        h0 = n0 & M26;
+        h2 = d2 & M26;
+        h3 = d3 & M26;
+        h4 = d4 & M26;
+    }
+
+    /** Two full blocks: (h + m1) r^2 + m2 r, with one carry chain. */
+    private void blocks2(long lo1, long hi1, long lo2, long hi2) {
+        long a0 = h0 + (lo1 & M26);
+        long a1 = h1 + ((lo1 >>> 26) & M26);
+        long a2 = h2 + (((lo1 >>> 52) | (hi1 << 12)) & M26);
+        long a3 = h3 + ((hi1 >>> 14) & M26);
+        long a4 = h4 + ((hi1 >>> 40) | (1L << 24));
+        long b0 = lo2 & M26;
+        long b1 = (lo2 >>> 26) & M26;
+        long b2 = ((lo2 >>> 52) | (hi2 << 12)) & M26;
+        long b3 = (hi2 >>> 14) & M26;
+        long b4 = (hi2 >>> 40) | (1L << 24);
+        long d0 = a0 * q0 + a1 * u4 + a2 * u3 + a3 * u2 + a4 * u1
+                + b0 * r0 + b1 * s4 + b2 * s3 + b3 * s2 + b4 * s1;
+        long d1 = a0 * q1 + a1 * q0 + a2 * u4 + a3 * u3 + a4 * u2
+                + b0 * r1 + b1 * r0 + b2 * s4 + b3 * s3 + b4 * s2;
+        long d2 = a0 * q2 + a1 * q1 + a2 * q0 + a3 * u4 + a4 * u3
+                + b0 * r2 + b1 * r1 + b2 * r0 + b3 * s4 + b4 * s3;
+        long d3 = a0 * q3 + a1 * q2 + a2 * q1 + a3 * q0 + a4 * u4
+                + b0 * r3 + b1 * r2 + b2 * r1 + b3 * r0 + b4 * s4;
+        long d4 = a0 * q4 + a1 * q3 + a2 * q2 + a3 * q1 + a4 * q0
+                + b0 * r4 + b1 * r3 + b2 * r2 + b3 * r1 + b4 * r0;
         d1 += d0 >>> 26;
         d2 += d1 >>> 26;
         d3 += d2 >>> 26;
