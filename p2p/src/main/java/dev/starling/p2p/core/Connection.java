@@ -2,6 +2,7 @@ package dev.starling.p2p.core;
 
 import io.netty.util.concurrent.EventExecutor;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -60,6 +61,16 @@ public interface Connection {
      *         accepted, CLOSED if the connection closed, BAD_PEER if the stream limit is reached)
      */
     CompletableFuture<Stream> newStream(List<String> protocols, ProtocolHandler handler);
+
+    /**
+     * Returns the limits of a limited connection (a relayed connection whose relay announced a limit); only
+     * protocols that opt in ({@link ProtocolHandler#runsOnLimitedConnections()}) run on one.
+     *
+     * @return the limits, or empty for an unlimited connection
+     */
+    default Optional<ConnectionLimits> limits() {
+        return Optional.empty();
+    }
 
     /**
      * Returns the number of streams open now.

@@ -5,6 +5,7 @@ import dev.starling.p2p.core.ConnectionListener;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.InboundRouter;
 import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.MultiaddrProtocol;
 import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.PrivateKey;
@@ -103,7 +104,10 @@ public final class Libp2pHost implements Host, InboundRouter {
                 return CompletableFuture.failedFuture(P2pException.internal("dial to self", null));
             }
             Optional<Connection> existing = connection(expected);
-            if (existing.isPresent()) return CompletableFuture.completedFuture(existing.get());
+            // A limited (relayed) connection does not stop us from dialing a direct address of the same peer.
+            if (existing.isPresent() && (existing.get().limits().isEmpty() || isCircuit(address))) {
+                return CompletableFuture.completedFuture(existing.get());
+            }
             long wait;
             synchronized (backoff) {
                 wait = backoff.waitNanos(expected, clock.getAsLong());
@@ -131,6 +135,10 @@ public final class Libp2pHost implements Host, InboundRouter {
             }
         }
         return CompletableFuture.failedFuture(P2pException.internal("no transport can dial " + address, null));
+    }
+
+    private static boolean isCircuit(Multiaddr address) {
+        return address.components().stream().anyMatch(c -> c.protocol() == MultiaddrProtocol.P2P_CIRCUIT);
     }
 
     private void recordDial(PeerId peer, boolean ok) {
@@ -198,6 +206,9 @@ public final class Libp2pHost implements Host, InboundRouter {
         List<Connection> list = connections.get(peer);
         if (list == null) return Optional.empty();
         synchronized (list) {
+            for (Connection c : list) {
+                if (c.limits().isEmpty()) return Optional.of(c); // a direct (unlimited) connection first
+            }
             return list.isEmpty() ? Optional.empty() : Optional.of(list.getFirst());
         }
     }

@@ -244,6 +244,22 @@ public final class ClosestPeersLookup {
         return queriesSent;
     }
 
+    /**
+     * Returns the peers this lookup heard of but never queried, closest first (candidates for a routing table that
+     * lacks peers in their region: the owner may probe them, see {@link RoutingTable#roomFor}).
+     *
+     * @return the peers
+     */
+    public List<KadPeer> unqueried() {
+        List<KadPeer> out = new ArrayList<>();
+        for (Candidate c : candidates.values()) {
+            if (c.state == State.NOT_CONTACTED) {
+                out.add(c.peer);
+            }
+        }
+        return out;
+    }
+
     private List<KadPeer> closestSucceeded() {
         List<KadPeer> out = new ArrayList<>();
         for (Candidate c : candidates.values()) {

@@ -3,8 +3,10 @@ package dev.starling.p2p.kad;
 import dev.starling.p2p.core.PeerId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The Kademlia k-bucket routing table (Maymounkov and Mazières 2002; kad-dht/README.md): bucket {@code i} holds up
@@ -129,6 +131,42 @@ public final class RoutingTable {
         }
         replacements.get(b).removeIf(p -> p.id().equals(id));
         return false;
+    }
+
+    /**
+     * Returns how many free slots the bucket of a peer we do not have yet has: such a peer is worth probing
+     * while there is room, since a lookup only reaches a region of the keyspace through peers that know it.
+     *
+     * @param peer a peer
+     * @return k minus the bucket's size; 0 for us or a peer already in the table
+     */
+    public int roomFor(KadPeer peer) {
+        int b = bucketOf(peer.key());
+        return b == KadKey.BITS || contains(peer.id()) ? 0 : k - buckets.get(b).size();
+    }
+
+    /**
+     * Picks, from peers a lookup heard of but did not query, those worth probing: peers we lack whose bucket has
+     * room, no more per bucket than its free slots, at most {@code max} in all, in the given order.
+     *
+     * @param heardOf candidate peers (closest first)
+     * @param max     most peers returned
+     * @return the peers to probe
+     */
+    public List<KadPeer> worthProbing(List<KadPeer> heardOf, int max) {
+        Map<Integer, Integer> planned = new HashMap<>();
+        List<KadPeer> out = new ArrayList<>();
+        for (KadPeer p : heardOf) {
+            if (out.size() >= max) {
+                break;
+            }
+            int b = bucketOf(p.key());
+            if (roomFor(p) - planned.getOrDefault(b, 0) > 0) {
+                planned.merge(b, 1, Integer::sum);
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     /**

@@ -43,7 +43,8 @@ public final class NegotiatingHandler implements StreamHandler {
      * @param alloc  allocator
      */
     public static void inbound(StreamBase stream, InboundRouter router, ByteBufAllocator alloc) {
-        MultistreamNegotiator n = MultistreamNegotiator.responder(id -> router.handler(id).isPresent(), alloc);
+        MultistreamNegotiator n = MultistreamNegotiator.responder(id -> handlerFor(router, stream, id).isPresent(),
+                alloc);
         NegotiatingHandler h = new NegotiatingHandler(n, router, null, null);
         stream.attach("", s -> h);
         h.startTimer(stream);
@@ -66,6 +67,12 @@ public final class NegotiatingHandler implements StreamHandler {
         stream.attach("", s -> h);
         h.startTimer(stream);
         stream.write(n.start());
+    }
+
+    /** The handler for an inbound id; on a limited connection only one that opts in ({@code na} otherwise). */
+    private static java.util.Optional<ProtocolHandler> handlerFor(InboundRouter router, StreamBase stream, String id) {
+        boolean limited = stream.connection().limits().isPresent();
+        return router.handler(id).filter(h -> !limited || h.runsOnLimitedConnections());
     }
 
     /** A peer that never finishes negotiating must not hold a stream slot forever. */
@@ -95,7 +102,7 @@ public final class NegotiatingHandler implements StreamHandler {
             s.attach(step.protocol(), outboundHandler, step.leftover());
             outboundResult.complete(s);
         } else {
-            ProtocolHandler h = router.handler(step.protocol()).orElse(null);
+            ProtocolHandler h = handlerFor(router, s, step.protocol()).orElse(null);
             if (h == null) {
                 if (step.leftover() != null) step.leftover().release();
                 throw P2pException.internal("handler for " + step.protocol() + " vanished", null);

@@ -2,6 +2,7 @@ package dev.starling.p2p.relay;
 
 import dev.starling.p2p.codec.LengthPrefixedFrames;
 import dev.starling.p2p.core.Connection;
+import dev.starling.p2p.core.ConnectionLimits;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.InboundRouter;
 import dev.starling.p2p.core.Multiaddr;
@@ -13,8 +14,10 @@ import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import dev.starling.p2p.core.Transport;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.mux.yamux.YamuxSession;
 import dev.starling.p2p.relay.CircuitMessages.Hop;
 import dev.starling.p2p.relay.CircuitMessages.HopType;
+import dev.starling.p2p.relay.CircuitMessages.Limit;
 import dev.starling.p2p.relay.CircuitMessages.Peer;
 import dev.starling.p2p.relay.CircuitMessages.Status;
 import dev.starling.p2p.relay.CircuitMessages.Stop;
@@ -141,20 +144,37 @@ public final class CircuitRelayTransport implements Transport {
                         throw P2pException.closed("relay " + relayAddress.peerId().get() + " refused the circuit to "
                                 + expectedPeer + ": " + answer.status());
                     }
-                    return upgrade(stream, reader, true, expectedPeer, inbound, localAddress, address);
+                    return upgrade(stream, reader, true, expectedPeer, inbound, localAddress, address,
+                            answer.limit());
                 });
             });
         });
     }
 
+    /**
+     * Runs Noise and yamux over the relayed stream. A relay that announced a limit makes the connection limited
+     * (relay/circuit-v2.md): only protocols that opt in run on it, and we end it ourselves at the limit.
+     */
     private CompletableFuture<Connection> upgrade(Stream stream, FirstMessageReader reader, boolean initiator,
                                                   PeerId expected, InboundRouter inbound, Multiaddr local,
-                                                  Multiaddr remote) {
+                                                  Multiaddr remote, Limit limit) {
         StreamChannel channel = new StreamChannel(stream, new MultiaddrSocketAddress(local),
                 new MultiaddrSocketAddress(remote));
+        ConnectionLimits limits = limit == null || limit.unlimited() ? null
+                : new ConnectionLimits(limit.durationSeconds(), limit.dataBytes());
+        if (limits != null) {
+            channel.attr(YamuxSession.LIMITS).set(limits);
+            channel.limitData(limits.dataBytes());
+        }
         CompletableFuture<Connection> result = ChannelUpgrade.install(channel, initiator, identity, expected, inbound);
         channel.register();
         reader.switchTo(stream, channel.streamHandler());
+        if (limits != null && limits.durationSeconds() > 0) {
+            result.thenAccept(c -> {
+                var expiry = c.executor().schedule(c::close, limits.durationSeconds(), TimeUnit.SECONDS);
+                c.closeFuture().thenRun(() -> expiry.cancel(false));
+            });
+        }
         return result;
     }
 
@@ -231,7 +251,7 @@ public final class CircuitRelayTransport implements Transport {
             stream.write(LengthPrefixedFrames.frame(CircuitCodec.encode(Stop.status(Status.OK))));
             Multiaddr relayAddress = stream.connection().remoteAddress().withPeerId(relay);
             upgrade(stream, reader, false, null, inbound, circuitAddress(relayAddress, host.peerId()),
-                    circuitAddress(relayAddress, source)).whenComplete((connection, error) -> {
+                    circuitAddress(relayAddress, source), request.limit()).whenComplete((connection, error) -> {
                         if (error != null) {
                             inboundCircuits.decrementAndGet();
                             LOG.debug("relayed connection from {} via {} failed: {}", source, relay, error.toString());

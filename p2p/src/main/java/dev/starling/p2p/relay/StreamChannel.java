@@ -36,6 +36,9 @@ final class StreamChannel extends AbstractChannel {
     private final SocketAddress remote;
     private final ChannelConfig config;
     private boolean open = true;
+    private long dataLimit;
+    private long sent;
+    private long received;
 
     StreamChannel(Stream stream, SocketAddress local, SocketAddress remote) {
         super(null);
@@ -62,13 +65,29 @@ final class StreamChannel extends AbstractChannel {
         unsafe().register(loop, newPromise());
     }
 
+    /**
+     * Closes the channel before either direction passes {@code bytes}: the relay would reset the circuit there.
+     * Call before {@link #register()}.
+     *
+     * @param bytes the relay's data limit per direction, 0 for none
+     */
+    void limitData(long bytes) {
+        this.dataLimit = bytes;
+    }
+
+    private boolean overLimit(long total) {
+        return dataLimit > 0 && total > dataLimit;
+    }
+
     /** The stream handler that feeds this channel; attach it to the stream after {@link #register()}. */
     StreamHandler streamHandler() {
         return new StreamHandler() {
             @Override
             public void onData(Stream s, ByteBuf data) {
-                if (!open) {
+                received += data.readableBytes();
+                if (!open || overLimit(received)) {
                     data.release();
+                    if (open) unsafe().close(voidPromise());
                     return;
                 }
                 pipeline().fireChannelRead(data); // the pipeline releases it
@@ -153,6 +172,10 @@ final class StreamChannel extends AbstractChannel {
                 continue;
             }
             if (!stream.isWritable()) return; // resumed from onWritabilityChanged
+            sent += buf.readableBytes();
+            if (overLimit(sent)) {
+                throw new ClosedChannelException(); // past the relay's data limit: it would reset us anyway
+            }
             if (buf.isReadable() && stream.write(buf.retain()) != Stream.WriteResult.ACCEPTED) { // stream releases
                 throw new ClosedChannelException();
             }

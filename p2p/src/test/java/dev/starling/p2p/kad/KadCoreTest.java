@@ -36,6 +36,32 @@ class KadCoreTest {
     }
 
     @Test
+    void shouldProbeOnlyPeersWhoseBucketHasRoom() {
+        KadPeer self = peer(0);
+        RoutingTable table = new RoutingTable(self.key(), 2);
+        List<KadPeer> bucket0 = new ArrayList<>();
+        List<KadPeer> bucket1 = new ArrayList<>();
+        for (int i = 1; bucket0.size() < 4 || bucket1.size() < 3; i++) {
+            KadPeer p = peer(i);
+            int cpl = self.key().commonPrefixLength(p.key());
+            if (cpl == 0 && bucket0.size() < 4) {
+                bucket0.add(p);
+            } else if (cpl == 1 && bucket1.size() < 3) {
+                bucket1.add(p);
+            }
+        }
+        table.update(bucket0.get(0));
+        List<KadPeer> heard = new ArrayList<>(bucket0);
+        heard.addAll(bucket1);
+        heard.add(self);
+        // bucket 0 has one free slot (k=2) and already holds bucket0[0]; bucket 1 has two.
+        assertEquals(List.of(bucket0.get(1), bucket1.get(0), bucket1.get(1)), table.worthProbing(heard, 10));
+        assertEquals(List.of(bucket0.get(1)), table.worthProbing(heard, 1));
+        assertEquals(0, table.roomFor(bucket0.get(0)), "already known");
+        assertEquals(0, table.roomFor(self), "ourselves");
+    }
+
+    @Test
     void shouldKeepAtMostKPerBucketAndPromoteReplacementOnRemove() {
         KadPeer self = peer(0);
         RoutingTable table = new RoutingTable(self.key(), 2);

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.starling.p2p.core.Connection;
+import dev.starling.p2p.core.ConnectionLimits;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
+import dev.starling.p2p.core.P2pException;
+import dev.starling.p2p.core.ProtocolHandler;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import dev.starling.p2p.crypto.Keys;
@@ -25,6 +28,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +39,8 @@ import org.junit.jupiter.api.Test;
 /** Circuit relay v2 between Java hosts in one JVM: over TCP loopback and over the in-memory transport. */
 class CircuitRelayTest {
     private static final String ECHO = "/starling/test/echo/1.0.0";
+    /** Like ECHO but does not opt in to limited connections. */
+    private static final String PLAIN_ECHO = "/starling/test/plain-echo/1.0.0";
     private final java.util.ArrayList<AutoCloseable> closeLater = new java.util.ArrayList<>();
     private EventLoopGroup loops;
 
@@ -51,7 +57,8 @@ class CircuitRelayTest {
         closeLater.add(h);
         PingService.install(h);
         IdentifyService.install(h);
-        h.setHandler(ECHO, s -> new Echo());
+        h.setHandler(ECHO, ProtocolHandler.onLimitedConnectionsToo(s -> new Echo()));
+        h.setHandler(PLAIN_ECHO, s -> new Echo());
         return h;
     }
 
@@ -86,6 +93,8 @@ class CircuitRelayTest {
         Connection ab = b.dial(circuit(r, a)).get(10, TimeUnit.SECONDS);
         assertEquals(a.peerId(), ab.remotePeer());
         assertTrue(CircuitRelayServer.isRelayed(ab), "relayed: " + ab.remoteAddress());
+        assertEquals(Optional.of(new ConnectionLimits(120, 128 * 1024)), ab.limits(), "the relay's default limit");
+        assertLimitedToOptedInProtocols(b, a);
         PingService ping = PingService.install(b);
         assertTrue(ping.ping(a.peerId()).get(10, TimeUnit.SECONDS) > 0);
         IdentifyInfo info = IdentifyService.install(b).identify(ab).get(10, TimeUnit.SECONDS);
@@ -96,12 +105,48 @@ class CircuitRelayTest {
         // the other way, on the same relayed connection
         Connection ba = poll(() -> a.connection(b.peerId()).orElse(null));
         assertTrue(CircuitRelayServer.isRelayed(ba));
+        assertEquals(Optional.of(new ConnectionLimits(120, 128 * 1024)), ba.limits(), "limited on the listener too");
+        assertLimitedToOptedInProtocols(a, b);
         assertTrue(PingService.install(a).ping(b.peerId()).get(10, TimeUnit.SECONDS) > 0);
         byte[] echoed = echo(a, b, 100_000);
         assertEquals(100_000, echoed.length);
 
         ab.close();
         poll(() -> server.circuitCount().get() == 0 ? Boolean.TRUE : null);
+    }
+
+    /**
+     * On a limited connection a protocol that does not opt in fails outbound before any byte is sent, and is
+     * answered {@code na} inbound even when the dialer opts in; one that opts in on both sides runs.
+     */
+    private static void assertLimitedToOptedInProtocols(Host from, Host to) throws Exception {
+        ExecutionException local = assertThrows(ExecutionException.class, () -> from.newStream(to.peerId(),
+                List.of(PLAIN_ECHO), s -> new Echo()).get(10, TimeUnit.SECONDS));
+        assertTrue(local.getCause().getMessage().contains("limited"), local.getCause().getMessage());
+        ExecutionException remote = assertThrows(ExecutionException.class, () -> from.newStream(to.peerId(),
+                List.of(PLAIN_ECHO), ProtocolHandler.onLimitedConnectionsToo(s -> new Echo()))
+                .get(10, TimeUnit.SECONDS));
+        assertEquals(P2pException.Category.PROTOCOL_VIOLATION, ((P2pException) remote.getCause()).category(),
+                "refused by the remote: " + remote.getCause());
+        assertEquals(1000, echo(from, to, 1000).length);
+    }
+
+    @Test
+    void shouldRunEveryProtocolOverAnUnlimitedRelay() throws Exception {
+        loops = new DefaultEventLoopGroup(2);
+        MemoryNetwork net = new MemoryNetwork();
+        Host r = host(120, x -> x.memoryTransport(net), false);
+        relay(r, RelayConfig.defaults().withLimit(new Limit(0, 0)));
+        r.listen(Multiaddr.fromString("/memory/unlimited-relay")).get(5, TimeUnit.SECONDS);
+        Host a = host(121, x -> x.memoryTransport(net), true);
+        Host b = host(122, x -> x.memoryTransport(net), true);
+        a.listen(listenVia(r)).get(10, TimeUnit.SECONDS);
+        Connection ab = b.dial(circuit(r, a)).get(10, TimeUnit.SECONDS);
+        assertTrue(CircuitRelayServer.isRelayed(ab));
+        assertEquals(Optional.empty(), ab.limits(), "no limit announced: not limited");
+        Stream s = b.newStream(a.peerId(), List.of(PLAIN_ECHO), x -> new Echo()).get(10, TimeUnit.SECONDS);
+        assertEquals(PLAIN_ECHO, s.protocol());
+        s.reset();
     }
 
     @Test
@@ -273,7 +318,8 @@ class CircuitRelayTest {
                 }
             }
         };
-        Stream s = from.newStream(to.peerId(), List.of(ECHO), x -> reader).get(10, TimeUnit.SECONDS);
+        Stream s = from.newStream(to.peerId(), List.of(ECHO), ProtocolHandler.onLimitedConnectionsToo(x -> reader))
+                .get(10, TimeUnit.SECONDS);
         byte[] payload = new byte[n];
         new java.util.SplittableRandom(n).nextBytes(payload);
         for (int off = 0; off < n; off += 8192) {

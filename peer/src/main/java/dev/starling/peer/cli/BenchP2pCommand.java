@@ -61,10 +61,18 @@ public final class BenchP2pCommand implements Callable<Integer> {
         result.put("js_mb_s", js == null ? null : round(js[0]));
         result.put("js_dial_ms", js == null ? null : round(js[1]));
         result.put("speedup", js == null ? null : round(java[0] / js[0]));
+        // MB per CPU second of both ends together: comparable across runs on a loaded machine
+        result.put("java_mb_per_cpu_s", round(java[2]));
+        result.put("js_mb_per_cpu_s", js == null ? null : round(js[2]));
         result.put("java_bytes", bytes);
         result.put("js_bytes", js == null ? null : jsBytes);
         JsonResult.print(System.out, result);
         return 0;
+    }
+
+    /** CPU time a process has used so far (all its threads), or 0 where the OS does not say. */
+    private static long processCpuNanos(ProcessHandle process) {
+        return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     private static double round(double v) {
@@ -93,12 +101,15 @@ public final class BenchP2pCommand implements Callable<Integer> {
             System.err.printf("bench p2p: java dial+handshake median %.2f ms%n", dialMs);
             Connection c = client.dial(addr).get(10, TimeUnit.SECONDS);
             BulkTransfer.send(c, SINK, Math.min(bytes, 256L << 20), CHUNK, 120); // warm-up
+            long cpu0 = processCpuNanos(ProcessHandle.current());
             long t0 = System.nanoTime();
             long got = BulkTransfer.send(c, SINK, bytes, CHUNK, 120);
             double secs = (System.nanoTime() - t0) / 1e9;
+            double cpuSecs = (processCpuNanos(ProcessHandle.current()) - cpu0) / 1e9;
             double mbs = got / secs / 1e6;
-            System.err.printf("bench p2p: java %d bytes in %.2f s = %.1f MB/s%n", got, secs, mbs);
-            return new double[] {mbs, dialMs};
+            System.err.printf("bench p2p: java %d bytes in %.2f s = %.1f MB/s, %.2f CPU s (both ends)%n", got, secs,
+                    mbs, cpuSecs);
+            return new double[] {mbs, dialMs, got / cpuSecs / 1e6};
         } finally {
             client.close();
             server.close();
@@ -140,13 +151,15 @@ public final class BenchP2pCommand implements Callable<Integer> {
             send(a.getOutputStream(), "{\"cmd\":\"bench\",\"addr\":\"" + target + "\",\"bytes\":"
                     + (jsBytes / 4) + "}");
             await(json, ra, "bench"); // warm-up on the same connection
+            long cpu0 = processCpuNanos(a.toHandle()) + processCpuNanos(b.toHandle());
             send(a.getOutputStream(), "{\"cmd\":\"bench\",\"addr\":\"" + target + "\",\"bytes\":" + jsBytes + "}");
             JsonNode r = await(json, ra, "bench");
+            double cpuSecs = (processCpuNanos(a.toHandle()) + processCpuNanos(b.toHandle()) - cpu0) / 1e9;
             double mbs = r.path("mbPerS").asDouble();
             double dial = firstDial(json, dir);
             System.err.printf("bench p2p: js %d bytes at %.1f MB/s, dial+handshake %.2f ms (%s)%n", jsBytes, mbs,
                     dial, la.path("peer").asText());
-            return new double[] {mbs, dial};
+            return new double[] {mbs, dial, jsBytes / cpuSecs / 1e6};
         } finally {
             a.destroy();
             b.destroy();

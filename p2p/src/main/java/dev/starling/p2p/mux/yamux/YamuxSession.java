@@ -37,6 +37,9 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
     /** The protocol id. */
     public static final String PROTOCOL_ID = "/yamux/1.0.0";
+    /** Set on a channel before its upgrade to make the connection limited (a relayed connection with a limit). */
+    public static final io.netty.util.AttributeKey<dev.starling.p2p.core.ConnectionLimits> LIMITS =
+            io.netty.util.AttributeKey.valueOf("starling.connectionLimits");
     /** Every stream starts with this window, both ways (spec). */
     public static final int INITIAL_WINDOW = 256 * 1024;
     /** The receive window we grant each stream (raised from the initial one on SYN/ACK). */
@@ -60,6 +63,7 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private final Map<Integer, YamuxStream> streams = new HashMap<>();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private ChannelHandlerContext ctx;
+    private volatile dev.starling.p2p.core.ConnectionLimits limits;
     private int nextStreamId;
     private boolean goAwaySent;
     private boolean goAwayReceived;
@@ -97,6 +101,7 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        this.limits = context.channel().attr(LIMITS).get();
         keepAlive = context.executor().scheduleAtFixedRate(this::keepAliveTick, KEEPALIVE_INTERVAL_MS,
                 KEEPALIVE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         router.onConnected(this);
@@ -237,6 +242,11 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     }
 
     @Override
+    public java.util.Optional<dev.starling.p2p.core.ConnectionLimits> limits() {
+        return java.util.Optional.ofNullable(limits);
+    }
+
+    @Override
     public CompletableFuture<Stream> newStream(List<String> protocols, ProtocolHandler handler) {
         CompletableFuture<Stream> result = new CompletableFuture<>();
         List<String> wanted = List.copyOf(protocols);
@@ -251,6 +261,11 @@ public final class YamuxSession extends ChannelInboundHandlerAdapter implements 
     private void openStream(List<String> protocols, ProtocolHandler handler, CompletableFuture<Stream> result) {
         if (closed || goAwayReceived || goAwaySent) {
             result.completeExceptionally(P2pException.closed("connection to " + remotePeer + " is closing"));
+            return;
+        }
+        if (limits != null && !handler.runsOnLimitedConnections()) {
+            result.completeExceptionally(P2pException.internal("the connection to " + remotePeer + " is limited "
+                    + "(relayed): " + protocols + " does not run on limited connections", null));
             return;
         }
         long unacked = streams.values().stream().filter(s -> s.isInitiator() && !s.isAcked()).count();

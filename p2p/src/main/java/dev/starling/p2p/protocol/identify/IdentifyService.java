@@ -6,6 +6,7 @@ import dev.starling.p2p.core.ConnectionListener;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.core.ProtocolHandler;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import io.netty.buffer.ByteBuf;
@@ -54,11 +55,13 @@ public final class IdentifyService {
      */
     public static IdentifyService install(Host host) {
         IdentifyService s = new IdentifyService(host);
-        host.setHandler(PROTOCOL_ID, stream -> {
+        // Identify runs on limited (relayed) connections too, as in js-libp2p.
+        host.setHandler(PROTOCOL_ID, ProtocolHandler.onLimitedConnectionsToo(stream -> {
             s.sendOurs(stream); // the listener of an identify stream writes at once, then closes
             return new Discard();
-        });
-        host.setHandler(PUSH_PROTOCOL_ID, stream -> s.new Reader(stream.remotePeer(), null));
+        }));
+        host.setHandler(PUSH_PROTOCOL_ID, ProtocolHandler.onLimitedConnectionsToo(
+                stream -> s.new Reader(stream.remotePeer(), null)));
         host.addConnectionListener(new ConnectionListener() {
             @Override
             public void onConnected(Connection connection) {
@@ -91,7 +94,8 @@ public final class IdentifyService {
             return running;
         }
         result.whenComplete((info, e) -> inFlight.remove(connection, result));
-        connection.newStream(List.of(PROTOCOL_ID), s -> new Reader(connection.remotePeer(), result))
+        connection.newStream(List.of(PROTOCOL_ID),
+                        ProtocolHandler.onLimitedConnectionsToo(s -> new Reader(connection.remotePeer(), result)))
                 .whenComplete((s, e) -> {
                     if (e != null) {
                         result.completeExceptionally(e);
@@ -126,10 +130,10 @@ public final class IdentifyService {
         for (Connection c : host.connections()) {
             IdentifyInfo info = peers.get(c.remotePeer());
             if (info != null && !info.protocols().contains(PUSH_PROTOCOL_ID)) continue;
-            c.newStream(List.of(PUSH_PROTOCOL_ID), s -> {
+            c.newStream(List.of(PUSH_PROTOCOL_ID), ProtocolHandler.onLimitedConnectionsToo(s -> {
                 sendOurs(s);
                 return new Discard();
-            });
+            }));
         }
     }
 

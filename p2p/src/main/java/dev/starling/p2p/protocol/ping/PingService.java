@@ -3,6 +3,7 @@ package dev.starling.p2p.protocol.ping;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
+import dev.starling.p2p.core.ProtocolHandler;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
 import io.netty.buffer.ByteBuf;
@@ -41,7 +42,8 @@ public final class PingService {
      */
     public static PingService install(Host host) {
         java.util.concurrent.ConcurrentHashMap<PeerId, Integer> open = new java.util.concurrent.ConcurrentHashMap<>();
-        host.setHandler(PROTOCOL_ID, stream -> {
+        // Runs on limited (relayed) connections too, as in js-libp2p: a ping is 32 bytes each way.
+        host.setHandler(PROTOCOL_ID, ProtocolHandler.onLimitedConnectionsToo(stream -> {
             PeerId peer = stream.remotePeer();
             // per peer, across its connections (which may live on different loops): hence the concurrent map
             if (open.merge(peer, 1, Integer::sum) > MAX_INBOUND_STREAMS_PER_PEER) {
@@ -50,7 +52,7 @@ public final class PingService {
                 return (s, data) -> data.release();
             }
             return new Echo(() -> open.computeIfPresent(peer, (k, n) -> n > 1 ? n - 1 : null));
-        });
+        }));
         return new PingService(host);
     }
 
@@ -64,7 +66,8 @@ public final class PingService {
         byte[] payload = new byte[PING_BYTES];
         RANDOM.nextBytes(payload);
         Initiator handler = new Initiator(payload);
-        return host.newStream(peer, List.of(PROTOCOL_ID), s -> handler).thenCompose(s -> {
+        return host.newStream(peer, List.of(PROTOCOL_ID),
+                ProtocolHandler.onLimitedConnectionsToo(s -> handler)).thenCompose(s -> {
             handler.start(s);
             return handler.result;
         });

@@ -5,54 +5,63 @@ import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A Noise CipherState for ChaChaPoly: a 32-byte key and a 64-bit nonce counter, on the JDK's
- * ChaCha20-Poly1305 (which has CPU intrinsics). Nonce = 4 zero bytes then the counter, little endian.
- * Confined to one thread (the connection's event loop). Buffers passed in are not released here.
+ * A Noise CipherState for ChaChaPoly: a 32-byte key and a 64-bit nonce counter. Nonce = 4 zero bytes then the
+ * counter, little endian. Runs on {@link ChaChaPolyAead} (the JDK's ChaCha20 intrinsic plus our Poly1305: the JDK's
+ * ChaCha20-Poly1305 has no Poly1305 intrinsic without AVX-512). Confined to one thread (the connection's event
+ * loop). Buffers passed in are not released here.
  */
 final class NoiseCipherState {
     /** Poly1305 tag length. */
     static final int TAG = 16;
-    private final SecretKeySpec key;
-    private final Cipher cipher;
+    private static final byte[] NO_AD = new byte[0];
+    private final ChaChaPolyAead aead;
     private final byte[] nonce = new byte[12];
+    private byte[] scratch = new byte[0];
     private long n;
 
     NoiseCipherState(byte[] key32) {
-        this.key = new SecretKeySpec(key32, "ChaCha20");
         try {
-            this.cipher = Cipher.getInstance("ChaCha20-Poly1305");
+            this.aead = new ChaChaPolyAead(key32);
         } catch (GeneralSecurityException e) {
-            throw P2pException.internal("no ChaCha20-Poly1305 in this JDK", e);
+            throw P2pException.internal("no ChaCha20 in this JDK", e);
         }
     }
 
-    private IvParameterSpec nextNonce() {
+    private byte[] nextNonce() {
         if (n == -1L) throw P2pException.internal("noise nonce exhausted", null);
         long v = n++;
         for (int i = 0; i < 8; i++) nonce[4 + i] = (byte) (v >>> (8 * i));
-        return new IvParameterSpec(nonce);
+        return nonce;
+    }
+
+    private byte[] scratch(int len) {
+        if (scratch.length < len) scratch = new byte[Math.max(len, 65_535)];
+        return scratch;
     }
 
     byte[] encrypt(byte[] ad, byte[] plaintext) {
+        byte[] out = new byte[plaintext.length + TAG];
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, nextNonce());
-            cipher.updateAAD(ad);
-            return cipher.doFinal(plaintext);
+            aead.begin(true, nextNonce(), ad);
+            aead.encrypt(plaintext, 0, plaintext.length, out, 0);
+            aead.sealTag(out, plaintext.length);
+            return out;
         } catch (GeneralSecurityException e) {
             throw P2pException.internal("noise encrypt failed", e);
         }
     }
 
     byte[] decrypt(byte[] ad, byte[] ciphertext) {
+        if (ciphertext.length < TAG) throw P2pException.protocolViolation("noise message shorter than its tag");
+        int len = ciphertext.length - TAG;
+        byte[] out = new byte[len];
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, nextNonce());
-            cipher.updateAAD(ad);
-            return cipher.doFinal(ciphertext);
+            aead.begin(false, nextNonce(), ad);
+            aead.decrypt(ciphertext, 0, len, out, 0);
+            aead.verifyTag(ciphertext, len);
+            return out;
         } catch (AEADBadTagException e) {
             throw P2pException.badPeer("noise message failed authentication");
         } catch (GeneralSecurityException e) {
@@ -60,74 +69,74 @@ final class NoiseCipherState {
         }
     }
 
-    /** Encrypts {@code len} readable bytes of {@code in} into {@code out} (len + {@link #TAG} bytes). */
+    /**
+     * Encrypts {@code len} readable bytes of {@code in} into {@code out} (len + {@link #TAG} bytes). Each part of a
+     * composite {@code in} (yamux header + payload) is encrypted straight into {@code out}'s array; a part that is
+     * not array-backed is first copied there and encrypted in place, so there is no merging copy.
+     */
     void encrypt(ByteBuf in, int len, ByteBuf out) {
+        out.ensureWritable(len + TAG);
+        boolean heapOut = out.hasArray();
+        byte[] dst = heapOut ? out.array() : scratch(len + TAG);
+        int at = heapOut ? out.arrayOffset() + out.writerIndex() : 0;
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, nextNonce());
-            out.ensureWritable(len + TAG);
-            if (out.hasArray() && encryptArrays(in, len, out)) return;
-            ByteBuffer dst = out.nioBuffer(out.writerIndex(), len + TAG);
-            int written = 0;
-            if (in.nioBufferCount() == 1) {
-                written = cipher.doFinal(in.nioBuffer(in.readerIndex(), len), dst);
-            } else {
-                // a composite (yamux header + payload): feed each part, no merging copy
-                ByteBuffer[] parts = in.nioBuffers(in.readerIndex(), len);
-                for (ByteBuffer part : parts) written += cipher.update(part, dst);
-                written += cipher.doFinal(ByteBuffer.allocate(0), dst);
+            aead.begin(true, nextNonce(), NO_AD);
+            int done = 0;
+            for (ByteBuffer part : in.nioBuffers(in.readerIndex(), len)) {
+                int k = part.remaining();
+                if (part.hasArray()) {
+                    aead.encrypt(part.array(), part.arrayOffset() + part.position(), k, dst, at + done);
+                } else {
+                    part.get(dst, at + done, k);
+                    aead.encrypt(dst, at + done, k, dst, at + done);
+                }
+                done += k;
             }
-            in.skipBytes(len);
-            out.writerIndex(out.writerIndex() + written);
+            aead.sealTag(dst, at + len);
         } catch (GeneralSecurityException e) {
             throw P2pException.internal("noise encrypt failed", e);
         }
-    }
-
-    /**
-     * Encrypts from heap arrays straight into {@code out}'s array (the JDK's fastest path, no ByteBuffer copies).
-     * Returns false, having done nothing, when a part of {@code in} is not array-backed.
-     */
-    private boolean encryptArrays(ByteBuf in, int len, ByteBuf out) throws GeneralSecurityException {
-        ByteBuffer[] parts = in.nioBuffers(in.readerIndex(), len);
-        for (ByteBuffer p : parts) {
-            if (!p.hasArray()) return false;
-        }
-        byte[] dst = out.array();
-        int at = out.arrayOffset() + out.writerIndex();
-        int written = 0;
-        for (ByteBuffer p : parts) {
-            written += cipher.update(p.array(), p.arrayOffset() + p.position(), p.remaining(), dst, at + written);
-        }
-        written += cipher.doFinal(dst, at + written);
         in.skipBytes(len);
-        out.writerIndex(out.writerIndex() + written);
-        return true;
+        if (heapOut) {
+            out.writerIndex(out.writerIndex() + len + TAG);
+        } else {
+            out.writeBytes(dst, 0, len + TAG);
+        }
     }
 
-    /** Decrypts all readable bytes of {@code in} into {@code out}. */
+    /** Decrypts all readable bytes of {@code in} (a whole Noise message) into {@code out}. */
     void decrypt(ByteBuf in, ByteBuf out) {
         int len = in.readableBytes();
         if (len < TAG) throw P2pException.protocolViolation("noise frame shorter than its tag: " + len);
+        int textLen = len - TAG;
+        byte[] src;
+        int srcOff;
+        if (in.hasArray()) {
+            src = in.array();
+            srcOff = in.arrayOffset() + in.readerIndex();
+        } else {
+            src = scratch(len);
+            in.getBytes(in.readerIndex(), src, 0, len);
+            srcOff = 0;
+        }
+        out.ensureWritable(textLen);
+        boolean heapOut = out.hasArray();
+        byte[] dst = heapOut ? out.array() : scratch(len);
+        int at = heapOut ? out.arrayOffset() + out.writerIndex() : 0;
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, nextNonce());
-            if (in.hasArray() && out.hasArray()) {
-                out.ensureWritable(len - TAG);
-                int written = cipher.doFinal(in.array(), in.arrayOffset() + in.readerIndex(), len, out.array(),
-                        out.arrayOffset() + out.writerIndex());
-                in.skipBytes(len);
-                out.writerIndex(out.writerIndex() + written);
-                return;
-            }
-            ByteBuffer src = in.nioBuffer(in.readerIndex(), len);
-            out.ensureWritable(len - TAG);
-            ByteBuffer dst = out.nioBuffer(out.writerIndex(), len - TAG);
-            int written = cipher.doFinal(src, dst);
-            in.skipBytes(len);
-            out.writerIndex(out.writerIndex() + written);
+            aead.begin(false, nextNonce(), NO_AD);
+            aead.decrypt(src, srcOff, textLen, dst, at);
+            aead.verifyTag(src, srcOff + textLen);
         } catch (AEADBadTagException e) {
             throw P2pException.badPeer("noise frame failed authentication");
         } catch (GeneralSecurityException e) {
             throw P2pException.internal("noise decrypt failed", e);
+        }
+        in.skipBytes(len);
+        if (heapOut) {
+            out.writerIndex(out.writerIndex() + textLen);
+        } else {
+            out.writeBytes(dst, at, textLen);
         }
     }
 }

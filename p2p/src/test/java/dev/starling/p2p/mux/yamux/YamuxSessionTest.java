@@ -157,6 +157,7 @@ class YamuxSessionTest {
     @Test
     void shouldResetAStreamWhoseNegotiationStalls() {
         EmbeddedChannel ch = session(YamuxSession.INITIAL_WINDOW);
+        ch.freezeTime(); // only advanceTimeBy moves the clock: real time passing under load must not fire the timer
         // the remote opens a stream and sends only half of the multistream header, then nothing
         byte[] half = java.util.Arrays.copyOf(mss("/multistream/1.0.0"), 5);
         ch.writeInbound(Unpooled.wrappedBuffer(frame(YamuxFrame.DATA, YamuxFrame.SYN, 1, 0, half)));
