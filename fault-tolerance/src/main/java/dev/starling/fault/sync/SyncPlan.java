@@ -105,7 +105,8 @@ public final class SyncPlan {
 
     private final StateManifest manifest;
     private final Settings settings;
-    private final byte[] image;
+    /** Allocated at the first chunk, so the first requests are already out while a large image is zeroed. */
+    private byte[] image;
     private final boolean[] have;
     private final Map<String, Source> sources = new LinkedHashMap<>();
     private final Map<Integer, List<Outstanding>> outstanding = new HashMap<>();
@@ -130,7 +131,6 @@ public final class SyncPlan {
     public SyncPlan(StateManifest manifest, Settings settings, List<String> sources) {
         this.manifest = manifest;
         this.settings = settings;
-        this.image = new byte[(int) manifest.totalBytes()];
         this.have = new boolean[manifest.chunks()];
         this.thetaBytes = manifest.sections().getFirst().bytes();
         try {
@@ -301,6 +301,9 @@ public final class SyncPlan {
         s.bytes += length;
         if (have[chunk]) {
             return Outcome.DUPLICATE;
+        }
+        if (image == null) {
+            image = new byte[(int) manifest.totalBytes()];
         }
         System.arraycopy(data, offset, image, chunk * manifest.chunkBytes(), length);
         have[chunk] = true;

@@ -151,9 +151,11 @@ public final class BenchJoinCommand implements Callable<Integer> {
     }
 
     /** Notes when the first and the last chunk request reached any source (where the time goes). */
-    private record Timed(StateSource inner, AtomicLong first, AtomicLong last) implements StateSource {
+    private record Timed(StateSource inner, AtomicLong manifest, AtomicLong first, AtomicLong last)
+            implements StateSource {
         @Override
         public byte[] manifest(long round) {
+            manifest.compareAndSet(0, System.nanoTime());
             return inner.manifest(round);
         }
 
@@ -191,6 +193,7 @@ public final class BenchJoinCommand implements Callable<Integer> {
         List<StateSyncService> services = new ArrayList<>();
         DefaultEventExecutor owner = new DefaultEventExecutor();
         ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
+        AtomicLong firstManifest = new AtomicLong();
         AtomicLong firstChunk = new AtomicLong();
         AtomicLong lastChunk = new AtomicLong();
         try {
@@ -202,7 +205,7 @@ public final class BenchJoinCommand implements Callable<Integer> {
                 addrs.add(h.listen(Multiaddr.fromString("/ip4/127.0.0.1/tcp/0")).get(10, TimeUnit.SECONDS)
                         .withPeerId(h.peerId()));
                 StateSource source = new Timed(name.equals("liar") && i == sources - 1 ? new CorruptChunks(held)
-                        : held, firstChunk, lastChunk);
+                        : held, firstManifest, firstChunk, lastChunk);
                 services.add(new StateSyncService(h, source, owner, System::nanoTime, settings,
                         TimeUnit.MINUTES.toNanos(10)));
             }
@@ -232,6 +235,7 @@ public final class BenchJoinCommand implements Callable<Integer> {
             run.put("seconds", round(seconds));
             run.put("ratio", round(seconds / rawSeconds));
             run.put("dial_s", round(dialSeconds));
+            run.put("first_manifest_request_s", round((firstManifest.get() - t0) / 1e9));
             run.put("first_chunk_request_s", round((firstChunk.get() - t0) / 1e9));
             run.put("last_chunk_request_s", round((lastChunk.get() - t0) / 1e9));
             run.put("verified", true);
