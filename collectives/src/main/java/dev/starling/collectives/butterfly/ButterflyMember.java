@@ -340,11 +340,13 @@ public final class ButterflyMember {
 
     /**
      * A member asks for a part this member holds. Its first chunk means it did not hold the part when it asked,
-     * even if a copy was sent to it before (which it could not take yet), so it is sent again.
+     * even if a copy was sent to it before (which it could not take yet), so it is sent again, once: a member
+     * asking over and over gets nothing more.
      */
     private static void asked(final PartTakeover t, final int sender, final int index) {
         t.asked[sender] = true;
-        if (index == 0) {
+        if (index == 0 && t.served[sender] && t.reasked[sender] < 1) {
+            t.reasked[sender]++;
             t.served[sender] = false;
         }
     }
@@ -618,6 +620,8 @@ public final class ButterflyMember {
         result = new ButterflyResult(aggregate, List.copyOf(missingParts), List.copyOf(missingContributors),
             List.copyOf(faults));
         phase = Phase.DONE;
+        ownChunks.forEach(List::clear); // Only needed to re-send while running; a done member relays from aggregate.
+        takeovers.values().forEach(PartTakeover::dropContributions);
     }
 
     /**

@@ -17,8 +17,10 @@ final class PartTakeover {
     private final int[] chunkCount;
     /** Members that re-sent their contribution here: they want the part back. */
     final boolean[] asked;
-    /** Members this member already sent the part to (at most once each). */
+    /** Members this member already sent the part to. */
     final boolean[] served;
+    /** How often each member asked again after being served (capped, so asking cannot amplify traffic). */
+    final int[] reasked;
 
     PartTakeover(final int part, final ButterflyConfig config) {
         int n = config.groupSize();
@@ -29,6 +31,7 @@ final class PartTakeover {
         this.chunkCount = new int[n];
         this.asked = new boolean[n];
         this.served = new boolean[n];
+        this.reasked = new int[n];
     }
 
     /** Takes one verified contribution chunk of this part from {@code sender} ({@code index}: its chunk index). */
@@ -58,6 +61,13 @@ final class PartTakeover {
         contributions[member] = null;
         chunks[member] = null;
         chunkCount[member] = 0;
+    }
+
+    /** Frees the contributions once the round is over (only the asked/served bookkeeping is still needed). */
+    void dropContributions() {
+        for (int m = 0; m < contributions.length; m++) {
+            drop(m);
+        }
     }
 
     boolean complete(final int member) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * index taken from the authenticated connection (never from the bytes). Frames for a round this peer
  * has not started yet are held, within {@link #MAX_EARLY_BYTES}, until it starts. When the last connection to a
  * roster member closes mid-round, its member is told ({@link ButterflyMember#onPeerLost}), so the dead member's
- * part is taken over at once instead of at a deadline; the last {@link #FINISHED_KEPT} finished rounds stay
+ * part is taken over at once instead of at a deadline; the last {@link #FINISHED_KEPT} finished round stays
  * reachable so that a member done early can still relay a part to a survivor that asks for it.
  *
  * <p>Thread model: one owner executor runs every member and timer; stream callbacks copy the frame and
@@ -44,8 +44,8 @@ public final class MeshButterfly implements AutoCloseable {
     public static final long MAX_EARLY_BYTES = 256L << 20;
     /** How often deadlines are checked while a round runs. */
     static final long TICK_MILLIS = 20;
-    /** Finished rounds kept to answer late requests for a part. */
-    static final int FINISHED_KEPT = 2;
+    /** Finished rounds kept to answer late requests for a part (each holds its vector twice: keep few). */
+    static final int FINISHED_KEPT = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(MeshButterfly.class);
 

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.starling.collectives.aggregate.Mean;
 import dev.starling.collectives.codec.BlockQuantCodec;
+import dev.starling.collectives.codec.ChunkKind;
 import dev.starling.collectives.codec.ErrorFeedback;
 import dev.starling.collectives.codec.Fp32Codec;
+import dev.starling.collectives.codec.UpdateChunks;
 import dev.starling.collectives.codec.UpdateCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -216,6 +218,11 @@ class ButterflyTakeoverTest {
         assertArrayEquals(fromReducer, aggregate, "the survivors took reducer 2's own bytes, relayed by member 3");
         assertEquals(3, m[0].partSource(2));
         assertEquals(2, m[3].partSource(2));
+        // Asking again gets the part once more (a request that crossed the relay), then nothing: no amplification.
+        MemorySegment ask = UpdateChunks.encode(Fp32Codec.INSTANCE, ChunkKind.CONTRIBUTION, RUN, ROUND, 2,
+            PartSplit.even().offset(2, n, length), d[0], PartSplit.even().offset(2, n, length), 50);
+        assertEquals(PartSplit.even().length(2, n, length) / 50, m[3].onChunk(0, ask, 30).size());
+        assertEquals(List.of(), m[3].onChunk(0, ask, 31));
     }
 
     @Test
