@@ -115,7 +115,8 @@ public final class MeshButterfly implements AutoCloseable {
         for (Round r : new ArrayList<>(rounds.values())) {
             int index = r.roster.indexOf(peer);
             if (index >= 0) {
-                LOG.info("butterfly: lost {} in round {}; its part goes to a substitute if missing", peer, r.number);
+                LOG.warn("butterfly: lost {} mid-round {}; its part goes to a substitute if still missing", peer,
+                        r.number);
                 send(r, r.member.onPeerLost(index, clock.getAsLong()));
                 finishIfDone(r);
             }
