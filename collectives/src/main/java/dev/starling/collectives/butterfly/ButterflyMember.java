@@ -4,10 +4,15 @@ import dev.starling.collectives.CollectivesException;
 import dev.starling.collectives.codec.ChunkDescriptor;
 import dev.starling.collectives.codec.ChunkKind;
 import dev.starling.collectives.codec.ErrorFeedback;
+import dev.starling.collectives.codec.Fp32Codec;
 import dev.starling.collectives.codec.UpdateChunks;
+import dev.starling.collectives.codec.UpdateCodec;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One member's butterfly all-reduce for one round, as an I/O-free state machine (STYLE rule 3). Member i reduces
@@ -23,6 +28,18 @@ import java.util.List;
  * the chunks to send now. Time only enters through {@code nowNanos}: a reducer that has not heard from every member
  * by the reduce deadline aggregates without them, and a member still missing parts at the gather deadline finishes
  * with those parts zero and reports them. Chunks arriving before {@link #start} are accepted.
+ *
+ * <p>A reducer that dies is replaced. A member learns of a death from the transport ({@link #onPeerLost}: the
+ * connection closed) or from the clock (a reducer that has sent no chunk of its part by the <em>takeover time</em>,
+ * halfway between the reduce and the gather deadline, counts as dead). The dead reducer's substitute is the next
+ * member in roster order that is not known dead; every survivor still missing the part re-sends its contribution to
+ * it (each keeps its encoded chunks), and the substitute reduces the part from the survivors' contributions (when
+ * all have arrived, or at the <em>takeover reduce time</em>, halfway between the takeover time and the gather
+ * deadline) and all-gathers it, as fp32 chunks of the dead reducer's part, to every survivor. A substitute that
+ * already holds the part (the reducer reached it before dying) relays that instead, so no survivor holding the
+ * reducer's own bytes is contradicted; it does so even after it finished. A member accepts a substitute's copy of a
+ * part only once it counts the part's reducer dead itself, and only from one substitute. Nothing more is accepted
+ * from a member counted dead, and reducers stop waiting for its contribution.
  *
  * <p>Invalid chunks never throw out of this class: the sender is recorded as a {@link PeerFault}, its
  * contribution is left out, and its later chunks are ignored. Not thread-safe: one owner thread per round.
@@ -67,6 +84,16 @@ public final class ButterflyMember {
     /** The contributions this member reduced, by sender (null where none was used), kept for reducer verification. */
     private float[][] reducedFrom;
     private final List<Integer> missingContributors = new ArrayList<>();
+    /** Members known dead (connection lost, or their part overdue): nothing more is taken from or waited for. */
+    private final boolean[] dead;
+    /** This member's encoded contribution chunks to each part, kept to re-send to a substitute reducer. */
+    private final List<List<MemorySegment>> ownChunks = new ArrayList<>();
+    /** Where this member re-sent its contribution to each part (-1: nowhere yet). */
+    private final int[] resentTo;
+    /** Whose chunks of each part this member takes: the reducer, a substitute (once the reducer is dead) or -1. */
+    private final int[] partSource;
+    /** Parts this member reduces or relays for a dead reducer. */
+    private final Map<Integer, PartTakeover> takeovers = new LinkedHashMap<>();
     private Phase phase = Phase.NEW;
     private ButterflyResult result;
     /** Signs and checks contributions, or null; with it, the SHA-256 of every contribution chunk received. */
@@ -95,6 +122,14 @@ public final class ButterflyMember {
         this.faultyReducer = new boolean[n];
         this.aggregate = new float[config.vectorLength()];
         this.sent = new float[config.vectorLength()];
+        this.dead = new boolean[n];
+        this.resentTo = new int[n];
+        this.partSource = new int[n];
+        for (int m = 0; m < n; m++) {
+            resentTo[m] = -1;
+            partSource[m] = m;
+            ownChunks.add(new ArrayList<>());
+        }
     }
 
     /**
@@ -127,6 +162,7 @@ public final class ButterflyMember {
                 hashes[c] = seal == null ? null : ContributionDigest.ofChunk(chunk);
                 if (part != self) {
                     out.add(new Outgoing(part, chunk));
+                    ownChunks.get(part).add(chunk);
                 }
             }
             if (seal != null && part != self) {
@@ -152,9 +188,13 @@ public final class ButterflyMember {
      */
     public List<Outgoing> onChunk(final int sender, final MemorySegment chunk, final long nowNanos) {
         List<Outgoing> out = new ArrayList<>();
-        if (phase == Phase.DONE || sender < 0 || sender >= n || sender == self
+        if (sender < 0 || sender >= n || sender == self || dead[sender]
             || (faultyContributor[sender] && (partReceived[sender] || faultyReducer[sender]))) {
             return out; // Nothing more is wanted from this sender: skip even the checksum work.
+        }
+        if (phase == Phase.DONE) {
+            relayAfterDone(sender, chunk, out);
+            return out;
         }
         acceptingKind = null;
         try {
@@ -163,6 +203,25 @@ public final class ButterflyMember {
             fault(sender, acceptingKind, e.category(), e.getMessage());
         }
         advance(nowNanos, out);
+        return out;
+    }
+
+    /**
+     * The transport lost a member (its connection closed): it is counted dead, and its part, if still missing, is
+     * taken over by a substitute.
+     *
+     * @param member   the lost member's roster index
+     * @param nowNanos current time
+     * @return chunks to send
+     */
+    public List<Outgoing> onPeerLost(final int member, final long nowNanos) {
+        List<Outgoing> out = new ArrayList<>();
+        if (member >= 0 && member < n && member != self && !dead[member]) {
+            dead[member] = true;
+            if (phase != Phase.DONE) {
+                advance(nowNanos, out);
+            }
+        }
         return out;
     }
 
@@ -187,6 +246,10 @@ public final class ButterflyMember {
         ChunkKind kind = ChunkKind.fromWire(descriptor.kindWireId());
         acceptingKind = kind;
         int part = kind == ChunkKind.CONTRIBUTION ? self : sender;
+        if (descriptor.partIndex() != part && descriptor.partIndex() >= 0 && descriptor.partIndex() < n) {
+            acceptTakeover(sender, kind, descriptor.partIndex());
+            return;
+        }
         int chunkIndex = chunkIndex(part);
         if (kind == ChunkKind.CONTRIBUTION) {
             if (faultyContributor[sender]) {
@@ -227,6 +290,78 @@ public final class ButterflyMember {
         }
     }
 
+    /**
+     * A chunk of a part that is neither this member's nor the sender's: a contribution re-sent to this member as
+     * the substitute of the part's dead reducer, or a substitute's copy of a dead reducer's part.
+     */
+    private void acceptTakeover(final int sender, final ChunkKind kind, final int part) {
+        int index = chunkIndex(part);
+        if (kind == ChunkKind.CONTRIBUTION) {
+            if (faultyContributor[sender]) {
+                throw CollectivesException.protocolViolation("contribution from member " + sender
+                    + " after it was caught sending a bad one");
+            }
+            requireCodec(config.contributionCodec().id().wireId(), "re-sent contribution");
+            PartTakeover t = takeovers.computeIfAbsent(part, p -> new PartTakeover(p, config));
+            if (partReceived[part]) {
+                asked(t, sender, index); // We hold the part already: it is relayed, the contribution not needed.
+                return;
+            }
+            t.add(sender, index, descriptor);
+            return;
+        }
+        requireCodec(Fp32Codec.INSTANCE.id().wireId(), "substitute aggregate");
+        if (partReceived[part] || !dead[part] || partSource[part] != -1 && partSource[part] != sender) {
+            return; // Not wanted: held already, its reducer not counted dead here, or another substitute's copy.
+        }
+        partSource[part] = sender;
+        if (aggregateChunks[part] == null) {
+            aggregateChunks[part] = new boolean[config.chunksOf(part)];
+        }
+        if (aggregateChunks[part][index]) {
+            return; // A relay that crossed our request: the same source's same bytes again.
+        }
+        UpdateChunks.decodePayload(descriptor, aggregate, (int) descriptor.elementOffset());
+        aggregateChunks[part][index] = true;
+        partReceived[part] = ++aggregateChunkCount[part] == config.chunksOf(part);
+    }
+
+    /** After the round: a member that re-sends a contribution to a part this member holds gets the part. */
+    private void relayAfterDone(final int sender, final MemorySegment chunk, final List<Outgoing> out) {
+        try {
+            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+        } catch (CollectivesException e) {
+            return; // The round is over: a bad chunk changes nothing here.
+        }
+        int part = descriptor.partIndex();
+        if (descriptor.runIdHash() != config.runIdHash() || descriptor.round() != config.round()
+            || ChunkKind.fromWire(descriptor.kindWireId()) != ChunkKind.CONTRIBUTION || part == self || part < 0
+            || part >= n || !partReceived[part]) {
+            return;
+        }
+        int index;
+        try {
+            index = chunkIndex(part);
+        } catch (CollectivesException e) {
+            return;
+        }
+        asked(takeovers.computeIfAbsent(part, p -> new PartTakeover(p, config)), sender, index);
+        relay(takeovers.get(part), out);
+    }
+
+    /**
+     * A member asks for a part this member holds. Its first chunk means it did not hold the part when it asked,
+     * even if a copy was sent to it before (which it could not take yet), so it is sent again, once: a member
+     * asking over and over gets nothing more.
+     */
+    private static void asked(final PartTakeover t, final int sender, final int index) {
+        t.asked[sender] = true;
+        if (index == 0 && t.served[sender] && t.reasked[sender] < 1) {
+            t.reasked[sender]++;
+            t.served[sender] = false;
+        }
+    }
+
     /** The index of the verified chunk within {@code part}, checking its part, offset and count. */
     private int chunkIndex(final int part) {
         long relative = descriptor.elementOffset() - config.partOffset(part);
@@ -264,6 +399,7 @@ public final class ButterflyMember {
                 contributions[member] = null; // Nothing from a peer caught lying goes into the aggregate.
                 contributionChunkCount[member] = 0;
             }
+            takeovers.values().forEach(t -> t.drop(member));
         }
         if (first) {
             faults.add(new PeerFault(member, category, reason)); // One entry a member: the list cannot grow unbounded.
@@ -272,18 +408,168 @@ public final class ButterflyMember {
 
     /** Moves through the phases as far as the received chunks and the clock allow. */
     private void advance(final long nowNanos, final List<Outgoing> out) {
+        // Takeovers stop at the gather deadline: a part served after it could reach only some members.
+        boolean beforeGather = nowNanos - config.gatherDeadlineNanos() < 0;
+        if (beforeGather && (phase == Phase.REDUCING || phase == Phase.GATHERING)) {
+            reassign(nowNanos, out);
+        }
         if (phase == Phase.REDUCING && (allContributed() || nowNanos - config.reduceDeadlineNanos() >= 0)) {
             reduceOwnPart(out);
             phase = Phase.GATHERING;
+        }
+        if (beforeGather && (phase == Phase.REDUCING || phase == Phase.GATHERING)) {
+            serveTakeovers(nowNanos, out);
         }
         if (phase == Phase.GATHERING && (allGathered() || nowNanos - config.gatherDeadlineNanos() >= 0)) {
             finish();
         }
     }
 
+    /** When a part's reducer counts as dead if nothing of its part has arrived. */
+    private long takeoverNanos() {
+        return config.reduceDeadlineNanos() + (config.gatherDeadlineNanos() - config.reduceDeadlineNanos()) / 2;
+    }
+
+    /** When a substitute reduces with whatever contributions it has. */
+    private long takeoverReduceNanos() {
+        return takeoverNanos() + (config.gatherDeadlineNanos() - takeoverNanos()) / 2;
+    }
+
+    /** The member that serves a dead reducer's part: the next in roster order not known dead. */
+    private int substitute(final int part) {
+        for (int k = 1; k < n; k++) {
+            int m = (part + k) % n;
+            if (!dead[m]) {
+                return m;
+            }
+        }
+        return self;
+    }
+
+    /** Counts overdue reducers dead and sends this member's contribution to each missing part's substitute. */
+    private void reassign(final long nowNanos, final List<Outgoing> out) {
+        boolean overdue = nowNanos - takeoverNanos() >= 0;
+        for (int p = 0; p < n; p++) {
+            if (p == self || partReceived[p] || faultyReducer[p]) {
+                continue;
+            }
+            if (!dead[p] && overdue && aggregateChunkCount[p] == 0) {
+                dead[p] = true; // Not a chunk of its part by the takeover time.
+            }
+            if (!dead[p]) {
+                continue;
+            }
+            if (partSource[p] >= 0 && dead[partSource[p]]) {
+                partSource[p] = -1; // Chunks from a dead source are forgotten: one substitute's copy replaces them.
+                aggregateChunks[p] = null;
+                aggregateChunkCount[p] = 0;
+            }
+            int s = substitute(p);
+            if (s == resentTo[p]) {
+                continue;
+            }
+            resentTo[p] = s;
+            if (s == self) {
+                takeovers.computeIfAbsent(p, k -> new PartTakeover(k, config)).addOwn(self, sentPart(p));
+            } else {
+                ownChunks.get(p).forEach(c -> out.add(new Outgoing(s, c)));
+            }
+        }
+    }
+
+    /** Relays held parts to members that asked, and reduces the parts this member substitutes for. */
+    private void serveTakeovers(final long nowNanos, final List<Outgoing> out) {
+        for (PartTakeover t : takeovers.values()) {
+            int p = t.part;
+            if (partReceived[p]) {
+                relay(t, out);
+            } else if (dead[p] && substitute(p) == self
+                && (allRecontributed(t) || nowNanos - takeoverReduceNanos() >= 0)) {
+                reduceTakeover(t, out);
+            }
+        }
+    }
+
+    private boolean allRecontributed(final PartTakeover t) {
+        for (int m = 0; m < n; m++) {
+            if (!dead[m] && !faultyContributor[m] && !t.complete(m)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sends a held part, exactly as held (fp32), to every live member that asked for it and has not got it. */
+    private void relay(final PartTakeover t, final List<Outgoing> out) {
+        List<MemorySegment> chunks = null;
+        for (int m = 0; m < n; m++) {
+            if (t.asked[m] && !t.served[m] && !dead[m] && m != self) {
+                if (chunks == null) {
+                    chunks = encodePart(t.part, aggregate, config.partOffset(t.part), Fp32Codec.INSTANCE);
+                }
+                for (MemorySegment c : chunks) {
+                    out.add(new Outgoing(m, c));
+                }
+                t.served[m] = true;
+            }
+        }
+    }
+
+    /** Reduces a dead reducer's part from the survivors' re-sent contributions and sends it to every survivor. */
+    private void reduceTakeover(final PartTakeover t, final List<Outgoing> out) {
+        int p = t.part;
+        List<float[]> used = new ArrayList<>();
+        List<Double> usedWeights = new ArrayList<>();
+        for (int m = 0; m < n; m++) {
+            if (t.contribution(m) != null && !faultyContributor[m]) {
+                used.add(t.contribution(m));
+                usedWeights.add(config.weights() == null ? 1.0 : config.weights()[m]);
+            }
+        }
+        float[] reduced = reduce(p, used, usedWeights);
+        for (MemorySegment chunk : encodePart(p, reduced, 0, Fp32Codec.INSTANCE)) {
+            UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
+            UpdateChunks.decodePayload(descriptor, aggregate, (int) descriptor.elementOffset());
+            for (int m = 0; m < n; m++) {
+                if (m != self && !dead[m]) {
+                    out.add(new Outgoing(m, chunk));
+                    t.served[m] = true;
+                }
+            }
+        }
+        partReceived[p] = true;
+        partSource[p] = self;
+    }
+
+    /** Aggregates one part's contributions with the round's rule (warm-started from the previous aggregate). */
+    private float[] reduce(final int part, final List<float[]> used, final List<Double> usedWeights) {
+        int length = config.partLength(part);
+        int offset = config.partOffset(part);
+        float[] reduced = new float[length];
+        double[] w = usedWeights.stream().mapToDouble(Double::doubleValue).toArray();
+        float[] start = null;
+        if (config.previousAggregate() != null) {
+            start = Arrays.copyOfRange(config.previousAggregate(), offset, offset + length);
+        }
+        config.aggregator().aggregate(used.toArray(new float[0][]), w, length, start, reduced);
+        return reduced;
+    }
+
+    /** Encodes a part's values (from {@code values[from]}) as aggregate chunks on the part's chunk grid. */
+    private List<MemorySegment> encodePart(final int part, final float[] values, final int from,
+                                           final UpdateCodec codec) {
+        List<MemorySegment> chunks = new ArrayList<>();
+        for (int c = 0; c < config.chunksOf(part); c++) {
+            int at = c * config.maxChunkElements();
+            chunks.add(UpdateChunks.encode(codec, ChunkKind.AGGREGATE, config.runIdHash(), config.round(), part,
+                config.partOffset(part) + at, values, from + at, config.chunkLength(part, c)));
+        }
+        return chunks;
+    }
+
     private boolean allContributed() {
         for (int m = 0; m < n; m++) {
-            if (!contributionComplete(m) && !faultyContributor[m]) {
+            if (!contributionComplete(m) && !faultyContributor[m] && !dead[m]) {
                 return false;
             }
         }
@@ -305,8 +591,6 @@ public final class ButterflyMember {
 
     private void reduceOwnPart(final List<Outgoing> out) {
         checkSeals();
-        int length = config.partLength(self);
-        int offset = config.partOffset(self);
         List<float[]> used = new ArrayList<>();
         List<Double> usedWeights = new ArrayList<>();
         for (int m = 0; m < n; m++) {
@@ -317,22 +601,13 @@ public final class ButterflyMember {
                 missingContributors.add(m);
             }
         }
-        float[] reduced = new float[length];
-        double[] w = usedWeights.stream().mapToDouble(Double::doubleValue).toArray();
-        float[] start = null;
-        if (config.previousAggregate() != null) {
-            start = java.util.Arrays.copyOfRange(config.previousAggregate(), offset, offset + length);
-        }
-        config.aggregator().aggregate(used.toArray(new float[0][]), w, length, start, reduced);
-        for (int c = 0; c < config.chunksOf(self); c++) {
-            int from = c * config.maxChunkElements();
-            MemorySegment chunk = UpdateChunks.encode(config.aggregateCodec(), ChunkKind.AGGREGATE,
-                config.runIdHash(), config.round(), self, offset + from, reduced, from, config.chunkLength(self, c));
+        float[] reduced = reduce(self, used, usedWeights);
+        for (MemorySegment chunk : encodePart(self, reduced, 0, config.aggregateCodec())) {
             // Take our own part from the bytes we send, so every member holds exactly the same values.
             UpdateChunks.verify(descriptor, chunk, UpdateChunks.DEFAULT_MAX_ELEMENTS);
-            UpdateChunks.decodePayload(descriptor, aggregate, offset + from);
+            UpdateChunks.decodePayload(descriptor, aggregate, (int) descriptor.elementOffset());
             for (int m = 0; m < n; m++) {
-                if (m != self) {
+                if (m != self && !dead[m]) {
                     out.add(new Outgoing(m, chunk));
                 }
             }
@@ -389,6 +664,8 @@ public final class ButterflyMember {
         result = new ButterflyResult(aggregate, List.copyOf(missingParts), List.copyOf(missingContributors),
             List.copyOf(faults));
         phase = Phase.DONE;
+        ownChunks.forEach(List::clear); // Only needed to re-send while running; a done member relays from aggregate.
+        takeovers.values().forEach(PartTakeover::dropContributions);
     }
 
     /**
@@ -413,6 +690,17 @@ public final class ButterflyMember {
      */
     public float[] reducedContribution(final int member) {
         return reducedFrom == null ? null : reducedFrom[member];
+    }
+
+    /**
+     * Who delivered this member's copy of a part: its reducer, or the substitute that served it after the reducer
+     * died (for reducer verification, which must ask the member that actually reduced it).
+     *
+     * @param part part index
+     * @return the roster index, or -1 when no copy is held
+     */
+    public int partSource(final int part) {
+        return partReceived[part] ? partSource[part] : -1;
     }
 
     /** @return the current phase */

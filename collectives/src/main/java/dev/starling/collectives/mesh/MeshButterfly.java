@@ -4,6 +4,8 @@ import dev.starling.collectives.butterfly.ButterflyMember;
 import dev.starling.collectives.butterfly.ButterflyResult;
 import dev.starling.collectives.butterfly.Outgoing;
 import dev.starling.collectives.codec.ChunkDescriptor;
+import dev.starling.p2p.core.Connection;
+import dev.starling.p2p.core.ConnectionListener;
 import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.PeerId;
 import io.netty.util.concurrent.EventExecutor;
@@ -12,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * ({@link ButterflyOutbox}: no per-chunk stream negotiation, written only while the stream is writable), and every
  * received frame is handed to the member of the round named in its header, with the sender's roster
  * index taken from the authenticated connection (never from the bytes). Frames for a round this peer
- * has not started yet are held, within {@link #MAX_EARLY_BYTES}, until it starts.
+ * has not started yet are held, within {@link #MAX_EARLY_BYTES}, until it starts. When the last connection to a
+ * roster member closes mid-round, its member is told ({@link ButterflyMember#onPeerLost}), so the dead member's
+ * part is taken over at once instead of at a deadline; the last {@link #FINISHED_KEPT} finished round stays
+ * reachable so that a member done early can still relay a part to a survivor that asks for it.
  *
  * <p>Thread model: one owner executor runs every member and timer; stream callbacks copy the frame and
  * post it there. A frame over the cap given at construction closes its stream before it is buffered.
@@ -38,6 +44,8 @@ public final class MeshButterfly implements AutoCloseable {
     public static final long MAX_EARLY_BYTES = 256L << 20;
     /** How often deadlines are checked while a round runs. */
     static final long TICK_MILLIS = 20;
+    /** Finished rounds kept to answer late requests for a part (each holds its vector twice: keep few). */
+    static final int FINISHED_KEPT = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(MeshButterfly.class);
 
@@ -50,6 +58,16 @@ public final class MeshButterfly implements AutoCloseable {
     private final ButterflyOutbox outbox;
     private final Map<Long, Round> rounds = new HashMap<>();
     private final Map<Long, List<Early>> early = new HashMap<>();
+    private final Map<Long, Round> finished = new LinkedHashMap<>();
+    private final ConnectionListener lost = new ConnectionListener() {
+        @Override
+        public void onDisconnected(Connection connection) {
+            PeerId peer = connection.remotePeer();
+            if (!owner.isShuttingDown()) {
+                owner.execute(() -> peerLost(peer));
+            }
+        }
+    };
     private long earlyBytes;
     private long bytesSent;
     private long bytesReceived;
@@ -86,6 +104,23 @@ public final class MeshButterfly implements AutoCloseable {
         this.maxFrameBytes = maxFrameBytes;
         this.streams = new FrameStreams(host, PROTOCOL, owner, maxFrameBytes, this::receive);
         this.outbox = new ButterflyOutbox(host, owner, PROTOCOL);
+        host.addConnectionListener(lost);
+    }
+
+    /** Owner thread: a connection closed; if it was the last one to a roster member, the member is lost. */
+    private void peerLost(PeerId peer) {
+        if (host.connection(peer).isPresent()) {
+            return;
+        }
+        for (Round r : new ArrayList<>(rounds.values())) {
+            int index = r.roster.indexOf(peer);
+            if (index >= 0) {
+                LOG.warn("butterfly: lost {} mid-round {}; its part goes to a substitute if still missing", peer,
+                        r.number);
+                send(r, r.member.onPeerLost(index, clock.getAsLong()));
+                finishIfDone(r);
+            }
+        }
     }
 
     /**
@@ -128,7 +163,7 @@ public final class MeshButterfly implements AutoCloseable {
             return;
         }
         long round = header.wrap(MemorySegment.ofArray(frame), 0).round();
-        Round r = rounds.get(round);
+        Round r = rounds.containsKey(round) ? rounds.get(round) : finished.get(round);
         if (r != null) {
             deliver(r, sender, frame);
             return;
@@ -160,6 +195,10 @@ public final class MeshButterfly implements AutoCloseable {
             r.ticker.cancel(false);
         }
         rounds.remove(r.number);
+        finished.put(r.number, r);
+        if (finished.size() > FINISHED_KEPT) {
+            finished.remove(finished.keySet().iterator().next());
+        }
         early.keySet().removeIf(k -> k <= r.number);
         r.done.complete(r.member.result());
     }
@@ -198,6 +237,7 @@ public final class MeshButterfly implements AutoCloseable {
     /** Removes the protocol handler; rounds still running never complete. */
     @Override
     public void close() {
+        host.removeConnectionListener(lost);
         streams.close();
         owner.execute(() -> {
             for (Round r : rounds.values()) {
@@ -207,6 +247,7 @@ public final class MeshButterfly implements AutoCloseable {
                 r.done.completeExceptionally(new IllegalStateException("butterfly closed during round " + r.number));
             }
             rounds.clear();
+            finished.clear();
             early.clear();
             outbox.close();
         });

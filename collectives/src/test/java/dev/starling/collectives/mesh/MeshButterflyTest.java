@@ -113,7 +113,8 @@ class MeshButterflyTest {
             done.add(meshes.get(i).run(8, roster, member(i, 8, deadline, true), u[i]));
         }
         ButterflyResult r0 = done.getFirst().get(60, TimeUnit.SECONDS);
-        assertEquals(List.of(N - 1), r0.missingParts());
+        // Member 3 sent nothing by the takeover time (between the deadlines): member 0 reduced its part instead.
+        assertEquals(List.of(), r0.missingParts());
         for (int i = 1; i < N - 1; i++) {
             assertArrayEquals(r0.aggregate(), done.get(i).get(60, TimeUnit.SECONDS).aggregate(), "member " + i);
         }
@@ -146,5 +147,31 @@ class MeshButterflyTest {
         assertEquals(List.of(), result.missingParts());
         assertArrayEquals(result.aggregate(), rb.get(60, TimeUnit.SECONDS).aggregate());
         assertEquals((u[0][5] + u[1][5]) / 2f, result.aggregate()[5], 1e-9f);
+    }
+
+    @Test
+    void shouldHandAKilledMembersPartToASubstituteAndFinishWithoutWaitingForTheDeadline() throws Exception {
+        float[][] u = updates(4);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600); // far: finishing early proves the takeover
+        List<CompletableFuture<ButterflyResult>> done = new ArrayList<>();
+        List<ButterflyMember> members = new ArrayList<>();
+        for (int i = 0; i < N - 1; i++) {
+            members.add(member(i, 10, deadline, false));
+            done.add(meshes.get(i).run(10, roster, members.get(i), u[i]));
+        }
+        owner.submit(() -> { }).get(5, TimeUnit.SECONDS); // the three rounds began and sent to member 3
+        hosts.get(N - 1).close(); // member 3 dies: its connections close, its part was never reduced
+        ButterflyResult r0 = done.getFirst().get(60, TimeUnit.SECONDS);
+        assertEquals(List.of(), r0.missingParts());
+        for (int i = 1; i < N - 1; i++) {
+            assertArrayEquals(r0.aggregate(), done.get(i).get(60, TimeUnit.SECONDS).aggregate(), "member " + i);
+        }
+        for (int i = 0; i < N - 1; i++) {
+            assertEquals(0, members.get(i).partSource(N - 1), "member " + i + " took part 3 from member 0");
+        }
+        for (int c = 0; c < LENGTH; c += 101) {
+            float mean = (u[0][c] + u[1][c] + u[2][c]) / 3f;
+            assertEquals(mean, r0.aggregate()[c], 1e-9f, "element " + c);
+        }
     }
 }

@@ -6,8 +6,10 @@ import dev.starling.p2p.core.P2pException;
 import dev.starling.p2p.core.PeerId;
 import dev.starling.p2p.core.Stream;
 import dev.starling.p2p.core.StreamHandler;
+import dev.starling.p2p.multiformats.Uvarint;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
@@ -122,12 +124,12 @@ public final class StateSyncService implements AutoCloseable {
                 case KIND_CHUNK -> source.chunk(round, index);
                 default -> null;
             };
-            byte[] framed = new byte[1 + (body == null ? 0 : body.length)];
-            framed[0] = body == null ? STATUS_NOT_HELD : STATUS_OK;
-            if (body != null) {
-                System.arraycopy(body, 0, framed, 1, body.length);
-            }
-            stream.write(LengthPrefixedFrames.encode(ByteBufAllocator.DEFAULT, framed));
+            int length = 1 + (body == null ? 0 : body.length);
+            ByteBuf head = ByteBufAllocator.DEFAULT.buffer(Uvarint.size(length) + 1);
+            Uvarint.write(head, length);
+            head.writeByte(body == null ? STATUS_NOT_HELD : STATUS_OK);
+            // The body is wrapped, not copied: a chunk is a megabyte, and the source copies it once already.
+            stream.write(body == null ? head : Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(body)));
             stream.closeWrite();
         }
 
@@ -268,13 +270,13 @@ public final class StateSyncService implements AutoCloseable {
         switch (plan.state()) {
             case COMPLETE -> {
                 timer.cancel(false);
-                StateImage image = StateImage.split(manifest, plan.image());
-                if (!image.thetaHash().equals(thetaHash)) {
+                if (!plan.thetaHash().equals(thetaHash)) {
                     result.completeExceptionally(SyncException.badPeer("the agreed sources' chunks do not hash to"
                             + " the published θ " + thetaHash));
                 } else {
                     List<String> used = new ArrayList<>(plan.bytesBySource().keySet());
-                    result.complete(new Download(image, manifest, now - start, used, all));
+                    StateImage image = StateImage.split(manifest, plan.image());
+                    result.complete(new Download(image, manifest, clock.getAsLong() - start, used, all));
                 }
                 return;
             }
@@ -303,6 +305,8 @@ public final class StateSyncService implements AutoCloseable {
                         } else {
                             plan.onChunk(r.source(), r.chunk(), bytes, 0, bytes.length, clock.getAsLong());
                         }
+                        // At once, not at the next tick: the freed slot's request is on its way a tick earlier.
+                        tick(plan, manifest, thetaHash, byName, start, excluded, result, timer);
                     }));
         }
     }

@@ -1,7 +1,10 @@
 package dev.starling.fault.sync;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +16,13 @@ import java.util.Map;
  * usable sources, a few in flight on each; every answer is checked against the {@link StateManifest} (length and
  * SHA-256), and a source that sends a bad chunk, fails a stream or misses its deadline is excluded, its chunks handed
  * to the others. What has arrived is kept, so a download survives any source dying and resumes when a new source
- * is {@linkplain #addSource added}. Deadlines come from the measured transfer rate (an EWMA per source), not a
- * constant. Near the end, idle sources duplicate the oldest outstanding requests so one slow source cannot hold up the
- * tail. Time is an argument everywhere. Not thread-safe: one owner thread.
+ * is {@linkplain #addSource added}. Deadlines come from the measured transfer rate, not a constant: a request
+ * must arrive within {@code slack ×} the time the bytes outstanding ahead of it (on all sources: they share the
+ * joiner's downlink) take at the rate measured so far over all sources together. Near the end, idle sources
+ * duplicate the oldest outstanding requests so one slow source cannot hold up the tail. Time is an argument
+ * everywhere. The θ section's SHA-256 is computed while the download runs, over the prefix of chunks received in
+ * order (they are asked for in order), so the final check against the published hash costs only the remainder.
+ * Not thread-safe: one owner thread.
  */
 public final class SyncPlan {
     /**
@@ -56,7 +63,8 @@ public final class SyncPlan {
      * @param firstTimeoutNanos deadline of a request before any rate is measured
      * @param minTimeoutNanos   shortest deadline, whatever the rate
      * @param maxTimeoutNanos   longest deadline
-     * @param slack             how many times the expected transfer time a request may take
+     * @param slack             how many times the expected transfer time (of everything outstanding when the request
+     *                          is sent, at the measured rate) a request may take
      */
     public record Settings(int inFlightPerSource, long firstTimeoutNanos, long minTimeoutNanos, long maxTimeoutNanos,
                            double slack) {
@@ -80,12 +88,9 @@ public final class SyncPlan {
         }
     }
 
-    private static final double RATE_WEIGHT = 0.3;
-
     private static final class Source {
         private final String id;
         private int inFlight;
-        private double rate;
         private int strikes;
         private long bytes;
         private String excluded;
@@ -100,11 +105,19 @@ public final class SyncPlan {
 
     private final StateManifest manifest;
     private final Settings settings;
-    private final byte[] image;
+    /** Allocated at the first chunk, so the first requests are already out while a large image is zeroed. */
+    private byte[] image;
     private final boolean[] have;
     private final Map<String, Source> sources = new LinkedHashMap<>();
     private final Map<Integer, List<Outstanding>> outstanding = new HashMap<>();
     private int received;
+    private long firstIssue;
+    private boolean issuedAny;
+    private long validBytes;
+    private final MessageDigest thetaDigest;
+    private final long thetaBytes;
+    private long hashed;
+    private String thetaHash;
     private int cursor;
     private int rotation;
 
@@ -118,8 +131,13 @@ public final class SyncPlan {
     public SyncPlan(StateManifest manifest, Settings settings, List<String> sources) {
         this.manifest = manifest;
         this.settings = settings;
-        this.image = new byte[(int) manifest.totalBytes()];
         this.have = new boolean[manifest.chunks()];
+        this.thetaBytes = manifest.sections().getFirst().bytes();
+        try {
+            this.thetaDigest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
         sources.forEach(this::addSource);
     }
 
@@ -194,25 +212,31 @@ public final class SyncPlan {
     }
 
     private void issue(Source s, int chunk, long now) {
+        if (!issuedAny) {
+            issuedAny = true;
+            firstIssue = now;
+        }
+        long deadline = now + timeout(s, chunk, now);
         s.inFlight++;
-        outstanding.computeIfAbsent(chunk, c -> new ArrayList<>(2)).add(new Outstanding(s, now, now + timeout(s,
-                chunk)));
+        outstanding.computeIfAbsent(chunk, c -> new ArrayList<>(2)).add(new Outstanding(s, now, deadline));
     }
 
-    private long timeout(Source s, int chunk) {
-        double best = 0;
-        for (Source o : sources.values()) {
-            if (o.excluded == null) {
-                best = Math.max(best, o.rate);
-            }
-        }
+    /**
+     * The deadline of a new request: everything outstanding (on every source, since they share the joiner's link)
+     * plus this chunk, at the rate measured over all sources since the first request, times the slack.
+     */
+    private long timeout(Source s, int chunk, long now) {
         long base;
-        if (best <= 0) {
+        if (validBytes == 0 || now - firstIssue <= 0) {
             base = settings.firstTimeoutNanos();
         } else {
-            double expected = manifest.chunkLength(chunk) / best * settings.inFlightPerSource();
+            double bytesPerNano = validBytes / (double) (now - firstIssue);
+            long queued = manifest.chunkLength(chunk);
+            for (Map.Entry<Integer, List<Outstanding>> e : outstanding.entrySet()) {
+                queued += (long) manifest.chunkLength(e.getKey()) * e.getValue().size();
+            }
             base = (long) Math.min(settings.maxTimeoutNanos(), Math.max(settings.minTimeoutNanos(),
-                    settings.slack() * expected));
+                    settings.slack() * queued / bytesPerNano));
         }
         return Math.min(settings.maxTimeoutNanos() << 2, base << Math.min(s.strikes, 4));
     }
@@ -272,21 +296,48 @@ public final class SyncPlan {
                     + manifest.chunkLength(chunk) + " bytes and its SHA-256)");
             return Outcome.REJECTED;
         }
-        double rate = length / (double) Math.max(1, nowNanos - o.issuedAt()) * Math.max(1, s.inFlight + 1);
-        s.rate = s.rate == 0 ? rate : (1 - RATE_WEIGHT) * s.rate + RATE_WEIGHT * rate;
+        validBytes += length;
         s.strikes = 0;
         s.bytes += length;
         if (have[chunk]) {
             return Outcome.DUPLICATE;
         }
+        if (image == null) {
+            image = new byte[(int) manifest.totalBytes()];
+        }
         System.arraycopy(data, offset, image, chunk * manifest.chunkBytes(), length);
         have[chunk] = true;
         received++;
+        hashReceivedPrefix();
         List<Outstanding> rest = outstanding.remove(chunk);
         if (rest != null) {
             rest.forEach(r -> r.source().inFlight--);
         }
         return Outcome.ACCEPTED;
+    }
+
+    /** Feeds the θ digest with the received chunks that now continue the hashed prefix. */
+    private void hashReceivedPrefix() {
+        while (hashed < thetaBytes && have[(int) (hashed / manifest.chunkBytes())]) {
+            long chunkEnd = (hashed / manifest.chunkBytes() + 1) * manifest.chunkBytes();
+            int length = (int) (Math.min(chunkEnd, thetaBytes) - hashed);
+            thetaDigest.update(image, (int) hashed, length);
+            hashed += length;
+        }
+    }
+
+    /**
+     * SHA-256 of the assembled θ section (the first), to compare with the published θ hash.
+     *
+     * @return 64 lowercase hex digits
+     * @throws IllegalStateException before {@link State#COMPLETE}
+     */
+    public String thetaHash() {
+        image();
+        if (thetaHash == null) {
+            thetaHash = HexFormat.of().formatHex(thetaDigest.digest());
+        }
+        return thetaHash;
     }
 
     /**

@@ -61,6 +61,7 @@ class SyncPlanTest {
         assertEquals(SyncPlan.State.COMPLETE, plan.state());
         assertArrayEquals(truth, plan.image());
         assertEquals(image.thetaHash(), StateImage.split(m, plan.image()).thetaHash());
+        assertEquals(image.thetaHash(), plan.thetaHash(), "the θ hash computed while the chunks arrived");
         assertTrue(plan.bytesBySource().values().stream().allMatch(b -> b > 0), "every source served a share");
     }
 
@@ -108,6 +109,7 @@ class SyncPlanTest {
         }));
         assertEquals(SyncPlan.State.COMPLETE, plan.state());
         assertArrayEquals(truth, plan.image());
+        assertEquals(image.thetaHash(), plan.thetaHash(), "chunks out of order still hash to θ");
     }
 
     @Test

@@ -24,7 +24,8 @@ public final class HostEgress {
      * @return the schedule
      */
     public LinkDirection towards(PeerId remote) {
-        return new LinkDirection(emulation.profile(local, remote), uplink, emulation.seedFor(local, remote));
+        return new LinkDirection(emulation.profile(local, remote), uplink, emulation.downlink(remote),
+                emulation.seedFor(local, remote));
     }
 
     /** @return the host these links start from */

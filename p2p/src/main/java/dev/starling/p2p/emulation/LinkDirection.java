@@ -4,8 +4,9 @@ import java.util.SplittableRandom;
 
 /**
  * One direction of one emulated connection, as an I/O-free schedule (STYLE rule 3): for each write it says when
- * the write's last byte reaches the other end. The bytes first pass the host's uplink (if it has one), then this
- * link's own pacer (cut-through: the slower of the two sets the pace), then travel for the link's one-way delay.
+ * the write's last byte reaches the other end. The bytes pass the host's uplink (if it has one), this link's own
+ * pacer and the receiver's downlink (if it has one; cut-through: the slowest sets the pace), then travel for the
+ * link's one-way delay.
  * Arrivals never reorder: a write arrives no earlier than the one before it, as on a TCP byte stream.
  *
  * <p>Loss. The transports under this layer are reliable byte streams, so a lost segment cannot simply vanish; what
@@ -27,6 +28,7 @@ public final class LinkDirection {
     private final LinkProfile profile;
     private final Pacer pacer;
     private final SharedPacer uplink;
+    private final SharedPacer downlink;
     private final SplittableRandom random;
     private final long retransmitNanos;
     private long lastArrival = Long.MIN_VALUE;
@@ -41,8 +43,21 @@ public final class LinkDirection {
      * @param seed    seed of the loss draws
      */
     LinkDirection(LinkProfile profile, SharedPacer uplink, long seed) {
+        this(profile, uplink, null, seed);
+    }
+
+    /**
+     * Creates the schedule.
+     *
+     * @param profile  the link
+     * @param uplink   the sending host's shared uplink, or {@code null}
+     * @param downlink the receiving host's shared downlink, or {@code null}
+     * @param seed     seed of the loss draws
+     */
+    LinkDirection(LinkProfile profile, SharedPacer uplink, SharedPacer downlink, long seed) {
         this.profile = profile;
         this.uplink = uplink;
+        this.downlink = downlink;
         this.random = new SplittableRandom(seed);
         this.pacer = new Pacer(effectiveRate(profile));
         this.retransmitNanos = 2 * profile.delayNanos();
@@ -82,6 +97,10 @@ public final class LinkDirection {
         long leftUplink = uplink == null ? nowNanos : uplink.finish(wire, nowNanos);
         long leftLink = pacer.finish(wire, nowNanos);
         long departed = leftUplink - leftLink > 0 ? leftUplink : leftLink;
+        if (downlink != null) {
+            long leftDownlink = downlink.finish(wire, nowNanos);
+            departed = leftDownlink - departed > 0 ? leftDownlink : departed;
+        }
         long arrival = departed + profile.delayNanos() + (lost > 0 ? retransmitNanos : 0);
         if (lastArrival != Long.MIN_VALUE && lastArrival - arrival > 0) arrival = lastArrival;
         lastArrival = arrival;
@@ -91,15 +110,17 @@ public final class LinkDirection {
     }
 
     /**
-     * The slowest rate on the path (this link after the loss cap, or the host's uplink).
+     * The slowest rate on the path (this link after the loss cap, the sender's uplink, the receiver's downlink).
      *
      * @return bits per second, 0 when nothing limits the rate
      */
     public long bottleneckBitsPerSecond() {
-        long link = pacer.rateBitsPerSecond();
-        long up = uplink == null ? 0 : uplink.rateBitsPerSecond();
-        if (link == 0) return up;
-        return up == 0 ? link : Math.min(link, up);
+        long slowest = 0;
+        for (long rate : new long[] {pacer.rateBitsPerSecond(), uplink == null ? 0 : uplink.rateBitsPerSecond(),
+                downlink == null ? 0 : downlink.rateBitsPerSecond()}) {
+            if (rate != 0 && (slowest == 0 || rate < slowest)) slowest = rate;
+        }
+        return slowest;
     }
 
     /** @return the profile this direction emulates */

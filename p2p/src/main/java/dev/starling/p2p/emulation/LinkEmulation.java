@@ -4,6 +4,7 @@ import dev.starling.p2p.core.PeerId;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which links a set of hosts emulates, without root and without touching the OS: a default {@link LinkProfile}
@@ -20,14 +21,24 @@ public final class LinkEmulation {
     private final long defaultUplinkBitsPerSecond;
     private final Map<PeerId, Long> uplinks;
     private final long seed;
+    private final Map<PeerId, Long> downlinks;
+    /** The downlinks' pacers, shared by every sender that uses this instance (created on first use). */
+    private final Map<PeerId, SharedPacer> downlinkPacers = new ConcurrentHashMap<>();
 
     private LinkEmulation(LinkProfile defaultProfile, Map<PeerId, Map<PeerId, LinkProfile>> pairs,
                           long defaultUplinkBitsPerSecond, Map<PeerId, Long> uplinks, long seed) {
+        this(defaultProfile, pairs, defaultUplinkBitsPerSecond, uplinks, seed, Map.of());
+    }
+
+    private LinkEmulation(LinkProfile defaultProfile, Map<PeerId, Map<PeerId, LinkProfile>> pairs,
+                          long defaultUplinkBitsPerSecond, Map<PeerId, Long> uplinks, long seed,
+                          Map<PeerId, Long> downlinks) {
         this.defaultProfile = defaultProfile;
         this.pairs = pairs;
         this.defaultUplinkBitsPerSecond = defaultUplinkBitsPerSecond;
         this.uplinks = uplinks;
         this.seed = seed;
+        this.downlinks = downlinks;
     }
 
     /**
@@ -52,7 +63,7 @@ public final class LinkEmulation {
         Map<PeerId, Map<PeerId, LinkProfile>> copy = new HashMap<>();
         pairs.forEach((k, v) -> copy.put(k, new HashMap<>(v)));
         copy.computeIfAbsent(from, k -> new HashMap<>()).put(to, Objects.requireNonNull(profile, "profile"));
-        return new LinkEmulation(defaultProfile, copy, defaultUplinkBitsPerSecond, uplinks, seed);
+        return new LinkEmulation(defaultProfile, copy, defaultUplinkBitsPerSecond, uplinks, seed, downlinks);
     }
 
     /**
@@ -63,7 +74,7 @@ public final class LinkEmulation {
      */
     public LinkEmulation withUplink(long rateBitsPerSecond) {
         new LinkProfile(rateBitsPerSecond, 0, 0); // checks the range
-        return new LinkEmulation(defaultProfile, pairs, rateBitsPerSecond, uplinks, seed);
+        return new LinkEmulation(defaultProfile, pairs, rateBitsPerSecond, uplinks, seed, downlinks);
     }
 
     /**
@@ -77,7 +88,35 @@ public final class LinkEmulation {
         new LinkProfile(rateBitsPerSecond, 0, 0);
         Map<PeerId, Long> copy = new HashMap<>(uplinks);
         copy.put(host, rateBitsPerSecond);
-        return new LinkEmulation(defaultProfile, pairs, defaultUplinkBitsPerSecond, copy, seed);
+        return new LinkEmulation(defaultProfile, pairs, defaultUplinkBitsPerSecond, copy, seed, downlinks);
+    }
+
+    /**
+     * Gives one host a downlink of this rate, shared by everything its connections deliver to it (a volunteer's
+     * home download). Hosts shape only what they send, so the senders draw on the receiver's downlink: this works
+     * for hosts that share this {@code LinkEmulation} instance (one JVM), not across processes.
+     *
+     * @param host              the receiving host
+     * @param rateBitsPerSecond the rate, 0 for none
+     * @return a new emulation
+     */
+    public LinkEmulation withDownlink(PeerId host, long rateBitsPerSecond) {
+        new LinkProfile(rateBitsPerSecond, 0, 0);
+        Map<PeerId, Long> copy = new HashMap<>(downlinks);
+        copy.put(Objects.requireNonNull(host, "host"), rateBitsPerSecond);
+        return new LinkEmulation(defaultProfile, pairs, defaultUplinkBitsPerSecond, uplinks, seed, copy);
+    }
+
+    /**
+     * The shared downlink pacer of a receiving host.
+     *
+     * @param host the receiver, or {@code null} while unknown
+     * @return its pacer, or {@code null} when it has no downlink
+     */
+    SharedPacer downlink(PeerId host) {
+        Long rate = host == null ? null : downlinks.get(host);
+        if (rate == null || rate == 0) return null;
+        return downlinkPacers.computeIfAbsent(host, h -> new SharedPacer(rate));
     }
 
     /**
@@ -87,7 +126,7 @@ public final class LinkEmulation {
      * @return a new emulation
      */
     public LinkEmulation withSeed(long lossSeed) {
-        return new LinkEmulation(defaultProfile, pairs, defaultUplinkBitsPerSecond, uplinks, lossSeed);
+        return new LinkEmulation(defaultProfile, pairs, defaultUplinkBitsPerSecond, uplinks, lossSeed, downlinks);
     }
 
     /**

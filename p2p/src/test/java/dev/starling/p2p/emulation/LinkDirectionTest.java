@@ -56,6 +56,19 @@ class LinkDirectionTest {
     }
 
     @Test
+    void shouldShareTheReceiversDownlinkAcrossSenders() {
+        LinkEmulation emulation = LinkEmulation.uniform(new LinkProfile(0, 10 * MS, 0)).withUplink(80_000_000)
+                .withDownlink(C, 8_000_000);
+        LinkDirection aToC = emulation.forHost(A).towards(C);
+        LinkDirection bToC = emulation.forHost(B).towards(C);
+        assertEquals(10 * MS + MS, aToC.admit(1000, 0)); // 8000 bits at C's 8 Mbit/s downlink = 1 ms
+        assertEquals(10 * MS + 2 * MS, bToC.admit(1000, 0)); // another sender waits for the same downlink
+        assertEquals(8_000_000, bToC.bottleneckBitsPerSecond());
+        LinkDirection aToB = emulation.forHost(A).towards(B);
+        assertEquals(10 * MS + MS / 10, aToB.admit(1000, 0)); // B has no downlink: only A's uplink
+    }
+
+    @Test
     void shouldLetTheSlowerOfUplinkAndLinkSetThePace() {
         LinkEmulation emulation = LinkEmulation.uniform(new LinkProfile(8_000_000, 0, 0)).withUplink(80_000_000)
                 .withLink(A, C, new LinkProfile(0, 0, 0));

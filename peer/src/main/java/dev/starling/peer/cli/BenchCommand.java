@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
             BenchGemmCommand.class,
             BenchP2pCommand.class,
             BenchAllreduceCommand.class,
-            BenchLinkCommand.class
+            BenchLinkCommand.class,
+            BenchJoinCommand.class
         })
 public final class BenchCommand {
 }
