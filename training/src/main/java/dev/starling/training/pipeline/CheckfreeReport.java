@@ -35,10 +35,10 @@ public final class CheckfreeReport {
             StringBuilder summary = new StringBuilder("run,strategy,rate_percent,failures,lost_steps,recovery_s,"
                     + "seconds_to_target,wall_seconds_to_target,iterations_to_target,lost\n");
             for (CheckfreeExperiment.Outcome o : outcomes) {
-                StringBuilder csv = new StringBuilder("iteration,step,seconds,wall_seconds,val_loss\n");
+                StringBuilder csv = new StringBuilder("iteration,step,seconds,wall_seconds,cpu_seconds,val_loss\n");
                 for (CheckfreeExperiment.Point p : o.curve()) {
-                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.6f%n", p.iteration(), p.step(),
-                            p.seconds(), p.wallSeconds(), p.valLoss()));
+                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.3f,%.6f%n", p.iteration(), p.step(),
+                            p.seconds(), p.wallSeconds(), p.cpuSeconds(), p.valLoss()));
                 }
                 Files.writeString(dir.resolve(o.name().replace('@', '_') + ".csv"), csv.toString());
                 summary.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.3f,%.3f,%.3f,%d,%b%n", o.name(),
