@@ -65,10 +65,17 @@ public final class StageRejoin {
         return b.array();
     }
 
-    static Snapshot decode(byte[] bytes, int stage, int count, int keptCount) {
-        long expected = 20 + 4L * count + 4L * keptCount;
-        if (bytes.length != expected) {
-            throw PipelineException.badInput("stage weights of " + bytes.length + " bytes, expected " + expected);
+    /**
+     * Decodes a snapshot.
+     *
+     * @param keptCount the kept copy's exact size, or -1 for any size up to {@code maxKept} (ignored by the caller)
+     */
+    static Snapshot decode(byte[] bytes, int stage, int count, int keptCount, int maxKept) {
+        long expected = 20 + 4L * count + 4L * Math.max(keptCount, 0);
+        if (keptCount >= 0 ? bytes.length != expected : bytes.length < expected || bytes.length > expected
+                + 4L * maxKept || (bytes.length - expected) % 4 != 0) {
+            throw PipelineException.badInput("stage weights of " + bytes.length + " bytes, expected " + expected
+                    + (keptCount >= 0 ? "" : " plus at most " + maxKept + " kept floats"));
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         double norm = b.getDouble();
@@ -78,10 +85,11 @@ public final class StageRejoin {
                     + count + " values was expected");
         }
         float[] params = floats(b, count);
-        if (b.getInt() != keptCount) {
-            throw PipelineException.badInput("stage weights keep another copy than " + keptCount + " values");
+        int kept = b.getInt();
+        if (kept != (keptCount >= 0 ? keptCount : (bytes.length - expected) / 4)) {
+            throw PipelineException.badInput("stage weights announce a kept copy of " + kept + " values");
         }
-        return new Snapshot(norm, stage, params, floats(b, keptCount));
+        return new Snapshot(norm, stage, params, floats(b, kept));
     }
 
     private static float[] floats(ByteBuffer b, int n) {
@@ -103,14 +111,25 @@ public final class StageRejoin {
      * @param peer      the neighbour
      * @param layout    the neighbour stage's layout
      * @param stage     the neighbour's stage
-     * @param keptCount floats of the copy it must keep (0 for none)
+     * @param keptCount floats of the copy it must keep, or -1 when the copy is not needed (any size up to the
+     *                  largest stage of the model is accepted)
      * @return the snapshot; fails with PipelineException on bad bytes or P2pException
      */
-    static CompletableFuture<Snapshot> fetch(Host host, PeerId peer, FlatLayout layout, int stage, int keptCount) {
+    static CompletableFuture<Snapshot> fetch(Host host, PeerId peer, FlatLayout layout, int stage, int keptCount,
+                                             int maxKept) {
         int count = layout.size();
-        int maxBytes = 20 + 4 * count + 4 * keptCount;
+        int maxBytes = 20 + 4 * count + 4 * (keptCount >= 0 ? keptCount : maxKept);
         return OneMessageProtocol.fetch(host, peer, PROTOCOL, maxBytes)
-                .thenApply(bytes -> decode(bytes, stage, count, keptCount));
+                .thenApply(bytes -> decode(bytes, stage, count, keptCount, maxKept));
+    }
+
+    /** The largest stage of the model, in floats: the cap on a kept copy nobody asked for. */
+    static int largestStage(dev.starling.model.GptConfig config, int stages) {
+        int max = 0;
+        for (int k = 0; k < stages; k++) {
+            max = Math.max(max, GptStage.layout(config, k, stages).size());
+        }
+        return max;
     }
 
     /**
@@ -146,11 +165,12 @@ public final class StageRejoin {
     public static CompletableFuture<Void> rebuild(Host host, RecoveryPlan plan, PeerId[] neighbours, PeerId endsFrom,
                                                   PeerId otherEnd, GptStage target, long seed) {
         int count = target.parameters().layout().size();
+        int any = largestStage(target.config(), target.count());
         float[] dst = target.parameters().data();
         int[] range = target.blockRange();
         if (plan.source() == RecoveryPlan.Source.REPLICA) {
             int k = plan.neighbours()[0];
-            return fetch(host, neighbours[0], layoutOf(target, k), k, count).thenAccept(r ->
+            return fetch(host, neighbours[0], layoutOf(target, k), k, count, any).thenAccept(r ->
                     System.arraycopy(r.kept(), 0, dst, 0, count));
         }
         CompletableFuture<Void> blocks;
@@ -159,7 +179,8 @@ public final class StageRejoin {
             int n = plan.neighbours()[1];
             FlatLayout prev = layoutOf(target, p);
             FlatLayout next = layoutOf(target, n);
-            blocks = fetch(host, neighbours[0], prev, p, 0).thenCombine(fetch(host, neighbours[1], next, n, 0),
+            CompletableFuture<Snapshot> second = fetch(host, neighbours[1], next, n, -1, any);
+            blocks = fetch(host, neighbours[0], prev, p, -1, any).thenCombine(second,
                     (a, b) -> {
                         CheckFree.average(a.params(), GptStage.blockRange(prev)[0], a.gradNorm(), b.params(),
                                 GptStage.blockRange(next)[0], b.gradNorm(), dst, range[0], range[1]);
@@ -168,8 +189,8 @@ public final class StageRejoin {
         } else if (plan.source() == RecoveryPlan.Source.COPY) {
             int k = plan.neighbours()[0];
             FlatLayout from = layoutOf(target, k);
-            int kept = endsFrom != null && endsFrom.equals(neighbours[0]) ? count : 0;
-            blocks = fetch(host, neighbours[0], from, k, kept).thenAccept(r -> {
+            int kept = endsFrom != null && endsFrom.equals(neighbours[0]) ? count : -1;
+            blocks = fetch(host, neighbours[0], from, k, kept, any).thenAccept(r -> {
                 System.arraycopy(r.params(), GptStage.blockRange(from)[0], dst, range[0], range[1]);
                 if (kept > 0) {
                     copyEnds(r.kept(), target);
@@ -187,7 +208,7 @@ public final class StageRejoin {
         }
         int o = target.isFirst() ? target.count() - 1 : 0;
         FlatLayout other = layoutOf(target, o);
-        return blocks.thenCompose(v -> fetch(host, otherEnd, other, o, 0))
+        return blocks.thenCompose(v -> fetch(host, otherEnd, other, o, -1, any))
                 .thenAccept(r -> StageRecovery.initEnds(params, wteOf(other, r.params()), seed));
     }
 

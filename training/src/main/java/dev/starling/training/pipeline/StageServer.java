@@ -183,7 +183,8 @@ public final class StageServer implements AutoCloseable {
         GptStage s = worker.stage();
         int stage = keepStage;
         dev.starling.tensor.FlatLayout layout = GptStage.layout(s.config(), stage, s.count());
-        return StageRejoin.fetch(host, from, layout, stage, 0).thenCompose(snapshot -> onCompute(w -> {
+        int cap = StageRejoin.largestStage(s.config(), s.count());
+        return StageRejoin.fetch(host, from, layout, stage, -1, cap).thenCompose(snapshot -> onCompute(w -> {
             kept = snapshot.params();
             publishWeights();
             return null;
