@@ -28,9 +28,11 @@ import picocli.CommandLine.Option;
  * CheckFree+, checkpoint-restart and redundant computation at each stage failure rate, all on the same failure
  * pattern per rate. Writes CSVs, {@code summary.csv} and one PNG per rate under {@code --out}; the JSON line carries
  * the time to the target, {@code speedup_vs_checkpoint} and {@code runs_lost}. Failure timing is simulated (by
- * iteration, rate per stage per simulated hour); compute and recovery time are measured, by default as the training
- * thread's CPU time with one kernel thread (wall-clock on an idle core, robust to a loaded machine). Runs on the
- * calling thread plus the worker team.
+ * iteration, rate per stage per simulated hour). With {@code --transport p2p} (the default) every stage is a peer with
+ * its own libp2p host on loopback TCP (or the in-memory transport), a failure closes that host and a fresh peer is
+ * rebuilt over the network ({@code MeshCheckfreeExperiment}); wall-clock is compared and the process's CPU time
+ * recorded beside it. With {@code --transport inprocess} the hops are copies in one thread and the training thread's
+ * CPU time is compared. Runs on the calling thread, the peers' threads and the worker team.
  */
 @Command(name = "checkfree", mixinStandardHelpOptions = true,
         description = "Pipeline stage failures: CheckFree(+) vs checkpoint-restart vs redundant computation.")

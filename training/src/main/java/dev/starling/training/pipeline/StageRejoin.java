@@ -24,13 +24,18 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Message, little-endian: gradient norm (float64), stage (int32), count (int32) and the stage's parameters (count
  * float32, in {@link GptStage}'s layout), then kept count (int32) and the kept copy (kept count float32: a neighbour's
- * whole parameters, or none). Sizes are checked against what the fetcher expects, and values for NaN/Inf, before use.
+ * whole parameters under redundant computation, an end stage's end layers under CheckFree+, or none). Sizes are checked against what the fetcher expects, and values for NaN/Inf, before use.
  *
  * <p>Stateless; the futures complete on the streams' owner threads.
  */
 public final class StageRejoin {
     /** The protocol id. */
     public static final String PROTOCOL = "/starling/stage-weights/2.0.0";
+    /**
+     * The same message with only the stage's end layers (the tensors outside its blocks, in layout order) as
+     * parameters and no kept copy: what a CheckFree+ neighbour refreshes its copy from.
+     */
+    public static final String ENDS_PROTOCOL = "/starling/stage-ends/1.0.0";
 
     private StageRejoin() {
     }
@@ -54,8 +59,22 @@ public final class StageRejoin {
      * @return the bytes
      */
     static byte[] encode(StageWorker worker, float[] kept) {
-        float[] p = worker.stage().parameters().data();
-        int n = worker.stage().parameters().layout().size();
+        return encode(worker, worker.stage().parameters().data(), kept);
+    }
+
+    /**
+     * The message of {@link #ENDS_PROTOCOL} (call on the thread that owns the worker).
+     *
+     * @param worker the stage
+     * @return the bytes
+     */
+    static byte[] encodeEnds(StageWorker worker) {
+        return encode(worker, ends(worker.stage().parameters().layout(), worker.stage().parameters().data()),
+                new float[0]);
+    }
+
+    private static byte[] encode(StageWorker worker, float[] p, float[] kept) {
+        int n = p.length;
         ByteBuffer b = ByteBuffer.allocate(20 + 4 * n + 4 * kept.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putDouble(worker.lastGradNorm()).putInt(worker.stage().index()).putInt(n);
         b.asFloatBuffer().put(p, 0, n);
@@ -121,6 +140,43 @@ public final class StageRejoin {
         int maxBytes = 20 + 4 * count + 4 * (keptCount >= 0 ? keptCount : maxKept);
         return OneMessageProtocol.fetch(host, peer, PROTOCOL, maxBytes)
                 .thenApply(bytes -> decode(bytes, stage, count, keptCount, maxKept));
+    }
+
+    /**
+     * Fetches a stage's end layers ({@link #ENDS_PROTOCOL}).
+     *
+     * @param host   this peer's host
+     * @param peer   the peer serving the stage
+     * @param layout that stage's layout
+     * @param stage  the stage
+     * @return its end layers in layout order; fails with PipelineException on bad bytes or P2pException
+     */
+    static CompletableFuture<float[]> fetchEnds(Host host, PeerId peer, FlatLayout layout, int stage) {
+        int count = endsSize(layout);
+        return OneMessageProtocol.fetch(host, peer, ENDS_PROTOCOL, 20 + 4 * count)
+                .thenApply(bytes -> decode(bytes, stage, count, 0, 0).params());
+    }
+
+    /** Floats outside the blocks of a stage layout. */
+    static int endsSize(FlatLayout layout) {
+        int n = 0;
+        for (TensorView v : layout.views()) {
+            n += v.name().startsWith("h.") ? 0 : v.size();
+        }
+        return n;
+    }
+
+    /** The tensors outside the blocks, concatenated in layout order. */
+    static float[] ends(FlatLayout layout, float[] params) {
+        float[] out = new float[endsSize(layout)];
+        int at = 0;
+        for (TensorView v : layout.views()) {
+            if (!v.name().startsWith("h.")) {
+                System.arraycopy(params, v.offset(), out, at, v.size());
+                at += v.size();
+            }
+        }
+        return out;
     }
 
     /** The largest stage of the model, in floats: the cap on a kept copy nobody asked for. */
@@ -189,7 +245,7 @@ public final class StageRejoin {
         } else if (plan.source() == RecoveryPlan.Source.COPY) {
             int k = plan.neighbours()[0];
             FlatLayout from = layoutOf(target, k);
-            int kept = endsFrom != null && endsFrom.equals(neighbours[0]) ? count : -1;
+            int kept = endsFrom != null && endsFrom.equals(neighbours[0]) ? endsSize(target.parameters().layout()) : -1;
             blocks = fetch(host, neighbours[0], from, k, kept, any).thenAccept(r -> {
                 System.arraycopy(r.params(), GptStage.blockRange(from)[0], dst, range[0], range[1]);
                 if (kept > 0) {
@@ -222,12 +278,14 @@ public final class StageRejoin {
         return Arrays.copyOfRange(params, v.offset(), v.offset() + v.size());
     }
 
-    /** The end layers (everything outside the blocks) from a copy of this stage's whole parameters. */
+    /** The end layers (everything outside the blocks) from a neighbour's copy of them ({@link #ends}). */
     private static void copyEnds(float[] copy, GptStage target) {
         float[] p = target.parameters().data();
+        int at = 0;
         for (TensorView v : target.parameters().layout().views()) {
             if (!v.name().startsWith("h.")) {
-                System.arraycopy(copy, v.offset(), p, v.offset(), v.size());
+                System.arraycopy(copy, at, p, v.offset(), v.size());
+                at += v.size();
             }
         }
     }

@@ -68,6 +68,7 @@ public final class StageServer implements AutoCloseable {
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong tiedMisses = new AtomicLong();
     private volatile byte[] published;
+    private volatile byte[] publishedEnds;
     private volatile float lr;
     private volatile float clipNorm;
     private volatile long tiedTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
@@ -134,11 +135,19 @@ public final class StageServer implements AutoCloseable {
         host.setHandler(PipelineFrame.PROTOCOL, stream -> new RequestHandler());
         publishWeights();
         dev.starling.p2p.protocol.oneshot.OneMessageProtocol.serve(host, StageRejoin.PROTOCOL, () -> published);
+        if (s.isFirst() || s.isLast()) {
+            dev.starling.p2p.protocol.oneshot.OneMessageProtocol.serve(host, StageRejoin.ENDS_PROTOCOL,
+                    () -> publishedEnds);
+        }
     }
 
     /** Runs on the compute thread: what {@link StageRejoin} serves to a peer rebuilding a neighbouring stage. */
     private void publishWeights() {
         published = StageRejoin.encode(worker, kept);
+        GptStage s = worker.stage();
+        if (s.isFirst() || s.isLast()) {
+            publishedEnds = StageRejoin.encodeEnds(worker);
+        }
     }
 
     /**
@@ -156,13 +165,14 @@ public final class StageServer implements AutoCloseable {
     }
 
     /**
-     * Keeps a copy of a neighbour stage's whole parameters, refreshed by {@link #refreshCopy()} and served beside
-     * this stage's own: CheckFree+ keeps the end stages' layers on their neighbours; redundant computation (Bamboo)
-     * keeps the next stage and, with {@code replicate}, also runs its blocks on this stage's output.
+     * Keeps a copy of a neighbour stage, refreshed by {@link #refreshCopy()} and served beside this stage's own
+     * weights: without {@code replicate} only the end stage's layers outside its blocks (CheckFree+ keeps the
+     * embedding and head on the neighbours); with it the whole stage, whose blocks also run on this stage's output
+     * (redundant computation, Bamboo).
      *
      * @param neighbour the peer serving the stage to copy (null: keep nothing)
-     * @param stage     that stage
-     * @param replicate whether to run the copy's forward too (redundant computation)
+     * @param stage     that stage (an end stage unless {@code replicate})
+     * @param replicate keep the whole stage and run its forward too (redundant computation)
      */
     public void keepCopyOf(PeerId neighbour, int stage, boolean replicate) {
         this.keepStage = stage;
@@ -183,9 +193,12 @@ public final class StageServer implements AutoCloseable {
         GptStage s = worker.stage();
         int stage = keepStage;
         dev.starling.tensor.FlatLayout layout = GptStage.layout(s.config(), stage, s.count());
-        int cap = StageRejoin.largestStage(s.config(), s.count());
-        return StageRejoin.fetch(host, from, layout, stage, -1, cap).thenCompose(snapshot -> onCompute(w -> {
-            kept = snapshot.params();
+        CompletableFuture<float[]> copy = replicate
+                ? StageRejoin.fetch(host, from, layout, stage, -1, StageRejoin.largestStage(s.config(), s.count()))
+                        .thenApply(StageRejoin.Snapshot::params)
+                : StageRejoin.fetchEnds(host, from, layout, stage);
+        return copy.thenCompose(values -> onCompute(w -> {
+            kept = values;
             publishWeights();
             return null;
         }));
@@ -469,6 +482,7 @@ public final class StageServer implements AutoCloseable {
     public void close() {
         host.removeHandler(PipelineFrame.PROTOCOL);
         host.removeHandler(StageRejoin.PROTOCOL);
+        host.removeHandler(StageRejoin.ENDS_PROTOCOL);
         if (tied != null) {
             tied.close();
         }
