@@ -24,7 +24,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Message, little-endian: gradient norm (float64), stage (int32), count (int32) and the stage's parameters (count
  * float32, in {@link GptStage}'s layout), then kept count (int32) and the kept copy (kept count float32: a neighbour's
- * whole parameters under redundant computation, an end stage's end layers under CheckFree+, or none). Sizes are checked against what the fetcher expects, and values for NaN/Inf, before use.
+ * whole parameters under redundant computation, an end stage's end layers under CheckFree+, or none). Sizes are
+ * checked against what the fetcher expects, and values for NaN/Inf, before use.
  *
  * <p>Stateless; the futures complete on the streams' owner threads.
  */

@@ -310,4 +310,58 @@ class PipelineOverStreamsTest {
         whole = null;
         return gap;
     }
+
+    @Test
+    void shouldRejectActivationsOfTheWrongShapeNonFiniteOrFromANonAdjacentStage() throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        start(new StageServer.Behaviour[][] {{h}, {h}, {h}});
+        StageServer middle = servers.get(1);
+        int n = B * T * CONFIG.nEmbd();
+        float[] x = new float[n];
+        PipelineFrame ok = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 1, 0, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.ACTIVATION, send(middle, ok.encode()).kind());
+        PipelineFrame wrongShape = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 2, 0, 1, B, T - 1,
+                CONFIG.nEmbd(), Float.NaN, new float[B * (T - 1) * CONFIG.nEmbd()], new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, wrongShape.encode()).kind());
+        PipelineFrame skipping = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 3, 2, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, skipping.encode()).kind(), "stage 2 does not feed 1");
+        byte[] nan = ok.encode();
+        nan[PipelineFrame.HEADER_BYTES + 2] = (byte) 0xC0;
+        nan[PipelineFrame.HEADER_BYTES + 3] = (byte) 0x7F;
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, nan).kind());
+        PipelineFrame unknownBackward = new PipelineFrame(PipelineFrame.Kind.BACKWARD, HopPlan.BLOCKS, 99, 2, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, unknownBackward.encode()).kind());
+        assertEquals(4, middle.rejected());
+    }
+
+    /** One raw request to a stage peer; returns its answer. */
+    private PipelineFrame send(StageServer server, byte[] request) throws Exception {
+        java.util.concurrent.CompletableFuture<byte[]> answer = new java.util.concurrent.CompletableFuture<>();
+        client.newStream(server.host().peerId(), List.of(PipelineFrame.PROTOCOL), stream ->
+                new dev.starling.p2p.core.StreamHandler() {
+                    private final dev.starling.p2p.codec.LengthPrefixedFrames frames =
+                            new dev.starling.p2p.codec.LengthPrefixedFrames(1 << 20);
+
+                    @Override
+                    public void onData(dev.starling.p2p.core.Stream st, io.netty.buffer.ByteBuf data) {
+                        List<byte[]> messages = frames.offer(data);
+                        if (!messages.isEmpty()) {
+                            answer.complete(messages.getFirst());
+                        }
+                    }
+
+                    @Override
+                    public void onClosed(dev.starling.p2p.core.Stream st, boolean reset) {
+                        frames.release();
+                        answer.completeExceptionally(new IllegalStateException("closed without an answer"));
+                    }
+                }).thenAccept(stream -> {
+                    stream.write(dev.starling.p2p.codec.LengthPrefixedFrames.frame(request));
+                    stream.closeWrite();
+                });
+        return PipelineFrame.decode(answer.get(30, TimeUnit.SECONDS));
+    }
 }
