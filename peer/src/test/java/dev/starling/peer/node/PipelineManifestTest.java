@@ -89,6 +89,15 @@ class PipelineManifestTest {
     }
 
     @Test
+    void shouldRefuseAStagedManifestInTheDaemonWithOneLine() {
+        dev.starling.peer.cli.UserError e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.starling.peer.cli.UserError.class,
+                () -> PipelineManifest.requireWholeModel(ManifestParser.parse(MANIFEST)));
+        assertTrue(e.getMessage().contains("4 pipeline stages"), e.getMessage());
+        PipelineManifest.requireWholeModel(ManifestParser.parse("[model]\nlayers = 4\n"));
+    }
+
+    @Test
     void shouldTrainAPipelineFromTheManifestAndRebuildAWholeLostStageByCheckFreePlus() throws Exception {
         RunManifest manifest = ManifestParser.parse(MANIFEST);
         TokenDataset data = ManifestTraining.dataset(manifest, null);
