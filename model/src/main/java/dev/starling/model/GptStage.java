@@ -59,20 +59,50 @@ public final class GptStage implements AutoCloseable {
         this.firstLayer = index * per;
         this.endLayer = firstLayer + per;
         FlatLayout.Builder layout = FlatLayout.builder();
-        int c = config.nEmbd();
-        boolean first = index == 0;
-        boolean last = index == count - 1;
-        wte = first || last ? layout.add("wte", config.vocabSize(), c).offset() : -1;
-        wpe = first ? layout.add("wpe", config.blockSize(), c).offset() : -1;
         blocks = new Block[per];
-        for (int l = 0; l < per; l++) {
-            blocks[l] = new Block(config, layout, firstLayer + l);
-        }
-        lnfW = last ? layout.add("ln_f.weight", c).offset() : -1;
-        lnfB = last && config.bias() ? layout.add("ln_f.bias", c).offset() : -1;
+        int[] ends = describe(config, index, count, layout, blocks);
+        wte = ends[0];
+        wpe = ends[1];
+        lnfW = ends[2];
+        lnfB = ends[3];
         FlatLayout built = layout.build();
         params = new FlatBuffer(built);
         grads = new FlatBuffer(built);
+    }
+
+    /** Adds the stage's tensors to a layout in order; returns the offsets of wte, wpe, ln_f.weight, ln_f.bias. */
+    private static int[] describe(GptConfig config, int index, int count, FlatLayout.Builder layout, Block[] blocks) {
+        int c = config.nEmbd();
+        boolean first = index == 0;
+        boolean last = index == count - 1;
+        int wte = first || last ? layout.add("wte", config.vocabSize(), c).offset() : -1;
+        int wpe = first ? layout.add("wpe", config.blockSize(), c).offset() : -1;
+        for (int l = 0; l < blocks.length; l++) {
+            blocks[l] = new Block(config, layout, index * blocks.length + l);
+        }
+        int lnfW = last ? layout.add("ln_f.weight", c).offset() : -1;
+        int lnfB = last && config.bias() ? layout.add("ln_f.bias", c).offset() : -1;
+        return new int[] {wte, wpe, lnfW, lnfB};
+    }
+
+    /**
+     * The parameter layout of stage {@code index} of {@code count}, without allocating it: how a peer reads the
+     * weights a peer of another stage sends (pipeline recovery).
+     *
+     * @param config the whole model's shape
+     * @param index  the stage
+     * @param count  S; must divide {@code nLayer}
+     * @return the layout {@link #parameters()} of such a stage has
+     * @throws IllegalArgumentException as the constructor
+     */
+    public static FlatLayout layout(GptConfig config, int index, int count) {
+        if (count < 1 || config.nLayer() % count != 0 || index < 0 || index >= count) {
+            throw new IllegalArgumentException("cannot cut " + config.nLayer() + " blocks into " + count
+                    + " equal stages and take stage " + index);
+        }
+        FlatLayout.Builder b = FlatLayout.builder();
+        describe(config, index, count, b, new Block[config.nLayer() / count]);
+        return b.build();
     }
 
     /**
@@ -363,9 +393,19 @@ public final class GptStage implements AutoCloseable {
      * @return {offset, length}
      */
     public int[] blockRange() {
+        return blockRange(params.layout());
+    }
+
+    /**
+     * {@link #blockRange()} of a stage layout.
+     *
+     * @param layout a stage's layout
+     * @return {offset, length}
+     */
+    public static int[] blockRange(FlatLayout layout) {
         int from = Integer.MAX_VALUE;
         int end = 0;
-        for (TensorView v : params.layout().views()) {
+        for (TensorView v : layout.views()) {
             if (v.name().startsWith("h.")) {
                 from = Math.min(from, v.offset());
                 end = Math.max(end, v.offset() + v.size());

@@ -28,6 +28,23 @@ class GptStageTest {
         assertThrows(IllegalArgumentException.class, () -> new GptStage(CONFIG, 4, 4));
     }
 
+    @Test
+    void shouldDescribeAStagesLayoutWithoutAllocatingIt() {
+        for (int k = 0; k < 4; k++) {
+            try (GptStage stage = new GptStage(CONFIG, k, 4)) {
+                var layout = GptStage.layout(CONFIG, k, 4);
+                assertEquals(stage.parameters().layout().size(), layout.size());
+                assertEquals(stage.parameters().layout().views().size(), layout.views().size());
+                for (TensorView v : layout.views()) {
+                    assertEquals(stage.parameters().layout().view(v.name()).offset(), v.offset(), v.name());
+                }
+                assertEquals(java.util.List.of(stage.blockRange()[0], stage.blockRange()[1]),
+                        java.util.List.of(GptStage.blockRange(layout)[0], GptStage.blockRange(layout)[1]));
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> GptStage.layout(CONFIG, 0, 3));
+    }
+
     private static void compare(int count) {
         SplittableRandom r = new SplittableRandom(5);
         int[] tokens = new int[B * T];

@@ -4,11 +4,13 @@ import dev.starling.fault.checkfree.Strategy;
 import dev.starling.model.GptConfig;
 import dev.starling.model.data.DataSources;
 import dev.starling.model.data.TokenDataset;
+import dev.starling.p2p.emulation.LinkProfile;
 import dev.starling.optimizer.AdamWConfig;
 import dev.starling.optimizer.CosineSchedule;
 import dev.starling.tensor.cpu.ParallelFor;
 import dev.starling.training.pipeline.CheckfreeExperiment;
 import dev.starling.training.pipeline.CheckfreeReport;
+import dev.starling.training.pipeline.MeshCheckfreeExperiment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,9 +28,11 @@ import picocli.CommandLine.Option;
  * CheckFree+, checkpoint-restart and redundant computation at each stage failure rate, all on the same failure
  * pattern per rate. Writes CSVs, {@code summary.csv} and one PNG per rate under {@code --out}; the JSON line carries
  * the time to the target, {@code speedup_vs_checkpoint} and {@code runs_lost}. Failure timing is simulated (by
- * iteration, rate per stage per simulated hour); compute and recovery time are measured, by default as the training
- * thread's CPU time with one kernel thread (wall-clock on an idle core, robust to a loaded machine). Runs on the
- * calling thread plus the worker team.
+ * iteration, rate per stage per simulated hour). With {@code --transport p2p} (the default) every stage is a peer with
+ * its own libp2p host on loopback TCP (or the in-memory transport), a failure closes that host and a fresh peer is
+ * rebuilt over the network ({@code MeshCheckfreeExperiment}); wall-clock is compared and the process's CPU time
+ * recorded beside it. With {@code --transport inprocess} the hops are copies in one thread and the training thread's
+ * CPU time is compared. Runs on the calling thread, the peers' threads and the worker team.
  */
 @Command(name = "checkfree", mixinStandardHelpOptions = true,
         description = "Pipeline stage failures: CheckFree(+) vs checkpoint-restart vs redundant computation.")
@@ -54,6 +59,17 @@ public final class ExperimentCheckfreeCommand implements Callable<Integer> {
             description = "clock compared: cpu (the training thread's CPU time) or wall")
     private String clockName;
     @Option(names = "--seed", defaultValue = "1337") private long seed;
+    @Option(names = "--transport", defaultValue = "p2p",
+            description = "p2p: every stage a peer with its own libp2p host, hops as bf16 streams, a failure is a "
+                    + "host going away (wall-clock compared); inprocess: one thread, hops as copies")
+    private String transport;
+    @Option(names = "--net", defaultValue = "tcp", description = "with --transport p2p: tcp (loopback) or memory")
+    private String net;
+    @Option(names = "--link", description = "with --transport p2p: emulated link on every connection, e.g. "
+            + "100mbit,20ms")
+    private String link;
+    @Option(names = "--hop-timeout", defaultValue = "60", description = "seconds a hop or a rebuild fetch may take")
+    private int hopTimeout;
 
     @Override
     public Integer call() {
@@ -70,6 +86,22 @@ public final class ExperimentCheckfreeCommand implements Callable<Integer> {
         }
         if (!data.startsWith("builtin:") && !Files.isRegularFile(Path.of(data))) {
             throw new UserError("no file " + data + "; pass --data PATH or --data builtin:tinyshakespeare");
+        }
+        boolean p2p = switch (transport) {
+            case "p2p" -> true;
+            case "inprocess" -> false;
+            default -> throw new UserError("--transport is p2p or inprocess, got " + transport);
+        };
+        if (!net.equals("tcp") && !net.equals("memory") || hopTimeout < 1) {
+            throw new UserError("--net is tcp or memory (got " + net + ") and --hop-timeout positive");
+        }
+        LinkProfile profile = null;
+        if (link != null) {
+            try {
+                profile = LinkProfile.parse(link);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--link: " + e.getMessage());
+            }
         }
         java.util.function.LongSupplier clock = switch (clockName) {
             case "cpu" -> java.lang.management.ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime;
@@ -88,15 +120,23 @@ public final class ExperimentCheckfreeCommand implements Callable<Integer> {
                 model.nEmbd(), model.blockSize(), settings.batch(), n, hours, ckpt, rates, quick ? " (quick)" : "");
         List<CheckfreeExperiment.Outcome> outcomes = new ArrayList<>();
         double target;
+        java.util.function.LongSupplier processCpu = ((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean())::getProcessCpuTime;
+        MeshCheckfreeExperiment.Mesh mesh = new MeshCheckfreeExperiment.Mesh(net.equals("tcp"), profile,
+                TimeUnit.SECONDS.toNanos(hopTimeout));
         try (ParallelFor pool = new ParallelFor(threads)) {
             CheckfreeExperiment experiment = new CheckfreeExperiment(settings, dataset, pool, System.err::println);
-            CheckfreeExperiment.Outcome base = experiment.run(null, 0, Double.NaN, clock, System::nanoTime);
+            MeshCheckfreeExperiment overMesh = new MeshCheckfreeExperiment(settings, dataset, pool,
+                    System.err::println, mesh);
+            CheckfreeExperiment.Outcome base = p2p ? overMesh.run(null, 0, Double.NaN, processCpu)
+                    : experiment.run(null, 0, Double.NaN, clock, System::nanoTime);
             outcomes.add(base);
             target = targetOf(base, n) + 0.01;
             System.err.printf(Locale.ROOT, "target validation loss %.4f%n", target);
             for (int rate : rates) {
                 for (Strategy s : Strategy.values()) {
-                    CheckfreeExperiment.Outcome o = experiment.run(s, rate, target, clock, System::nanoTime);
+                    CheckfreeExperiment.Outcome o = p2p ? overMesh.run(s, rate, target, processCpu)
+                            : experiment.run(s, rate, target, clock, System::nanoTime);
                     System.err.printf(Locale.ROOT, "%s: %d failures, %d lost steps, target %s%n", o.name(),
                             o.failures(), o.lostSteps(), Double.isNaN(o.secondsToTarget()) ? "not reached"
                             : String.format(Locale.ROOT, "at %.1f s (iteration %d)", o.secondsToTarget(),
@@ -104,9 +144,16 @@ public final class ExperimentCheckfreeCommand implements Callable<Integer> {
                     outcomes.add(o);
                 }
             }
+        } catch (Exception e) {
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("the mesh could not be set up: " + e.getMessage(), e);
         }
         CheckfreeReport.write(out, outcomes, rates);
         Map<String, Object> summary = CheckfreeReport.summary(outcomes, rates, target);
+        summary.put("transport", p2p ? "p2p-" + net + (link == null ? "" : "-" + link) : "inprocess");
+        summary.put("clock", p2p ? "wall" : clockName);
         summary.put("out", out.toString());
         JsonResult.print(System.out, summary);
         return 0;

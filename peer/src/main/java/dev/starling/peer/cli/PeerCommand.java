@@ -148,6 +148,7 @@ public final class PeerCommand implements Callable<Integer> {
         try (PeerNode node = PeerNode.join(identity, listenOn,
                 NodeOptions.multiaddrs("--announce", announce), NodeOptions.multiaddrs("--join", bootstrap),
                 JoinTokens.fromFlag(token))) {
+            dev.starling.peer.node.PipelineManifest.requireWholeModel(node.manifest());
             TokenDataset dataset = ManifestTraining.dataset(node.manifest(), data);
             resources.checkFits(dev.starling.peer.node.MemoryEstimate.of(node.manifest(), dataset.vocabSize()));
             PeerConsole console = PeerConsole.create(System.err, log, (long) node.manifest().data().batchSize()

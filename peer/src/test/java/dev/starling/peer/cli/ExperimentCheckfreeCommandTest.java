@@ -26,4 +26,13 @@ class ExperimentCheckfreeCommandTest {
         assertEquals(2, run("experiment", "checkfree", "--data", "/no/such/file.txt"));
         assertTrue(err.toString().contains("/no/such/file.txt"), err.toString());
     }
+
+    @Test
+    void shouldRejectAnUnknownTransportOrLinkInOneLine() {
+        assertEquals(2, run("experiment", "checkfree", "--data", "builtin:tinyshakespeare", "--transport", "carrier"));
+        assertTrue(err.toString().contains("--transport is p2p or inprocess"), err.toString());
+        assertEquals(2, run("experiment", "checkfree", "--data", "builtin:tinyshakespeare", "--link", "fast"));
+        assertTrue(err.toString().contains("--link"), err.toString());
+        assertEquals(2, err.toString().strip().lines().count(), err.toString());
+    }
 }

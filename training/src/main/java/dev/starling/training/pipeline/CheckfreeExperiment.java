@@ -15,12 +15,6 @@ import dev.starling.tensor.FlatBuffer;
 import dev.starling.tensor.FlatLayout;
 import dev.starling.tensor.TensorView;
 import dev.starling.tensor.cpu.ParallelFor;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,9 +83,12 @@ public final class CheckfreeExperiment {
      * @param step      the model's optimizer step (rolls back on a checkpoint restart)
      * @param seconds   time so far on the run's clock, evaluations excluded
      * @param wallSeconds wall-clock so far, evaluations excluded
+     * @param cpuSeconds CPU time so far, evaluations excluded (the training thread's in process, the whole
+     *                  process's over the mesh)
      * @param valLoss   validation loss
      */
-    public record Point(int iteration, int step, double seconds, double wallSeconds, double valLoss) {
+    public record Point(int iteration, int step, double seconds, double wallSeconds, double cpuSeconds,
+                        double valLoss) {
     }
 
     /**
@@ -260,7 +257,7 @@ public final class CheckfreeExperiment {
                 recoveryNanos += clock.getAsLong() - t0;
                 nanos += clock.getAsLong() - t0;
             }
-            curve.add(new Point(0, 0, nanos / 1e9, 0, evaluate(run.pipeline)));
+            curve.add(new Point(0, 0, nanos / 1e9, 0, nanos / 1e9, evaluate(run.pipeline)));
             int limit = Double.isNaN(target) ? s.steps() : s.maxIterations();
             for (int it = 0; it < limit; it++) {
                 long t0 = clock.getAsLong();
@@ -296,7 +293,7 @@ public final class CheckfreeExperiment {
                 }
                 if ((it + 1) % s.evalEvery() == 0 || it + 1 == limit) {
                     double val = evaluate(run.pipeline);
-                    curve.add(new Point(it + 1, step, nanos / 1e9, wallNanos / 1e9, val));
+                    curve.add(new Point(it + 1, step, nanos / 1e9, wallNanos / 1e9, nanos / 1e9, val));
                     progress.accept(String.format(java.util.Locale.ROOT, "%s it %d step %d val %.4f %.1f s%s", name,
                             it + 1, step, val, nanos / 1e9, failed > 0 ? " failures " + failed : ""));
                     if (Double.isNaN(reachedAt) && val <= target) {
@@ -334,55 +331,19 @@ public final class CheckfreeExperiment {
     }
 
     private void save(Run run, int step) {
-        try {
-            Files.createDirectories(settings.checkpointDir());
-            for (int k = 0; k < run.pipeline.stages(); k++) {
-                StageWorker w = run.pipeline.worker(k);
-                Path file = settings.checkpointDir().resolve("stage-" + k + ".bin");
-                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
-                        Files.newOutputStream(file), 1 << 16))) {
-                    writeFloats(out, w.stage().parameters().data());
-                    writeFloats(out, w.optimizer().firstMoment().data());
-                    writeFloats(out, w.optimizer().secondMoment().data());
-                }
-            }
-            run.checkpointStep = step;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write a checkpoint to " + settings.checkpointDir(), e);
+        for (int k = 0; k < run.pipeline.stages(); k++) {
+            StageCheckpoint.save(run.pipeline.worker(k), settings.checkpointDir().resolve("stage-" + k + ".bin"));
         }
+        run.checkpointStep = step;
     }
 
     private void load(Run run) {
-        try {
-            for (int k = 0; k < run.pipeline.stages(); k++) {
-                StageWorker w = run.pipeline.worker(k);
-                w.resetOptimizer();
-                Path file = settings.checkpointDir().resolve("stage-" + k + ".bin");
-                try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(
-                        Files.newInputStream(file), 1 << 16))) {
-                    readFloats(in, w.stage().parameters().data());
-                    readFloats(in, w.optimizer().firstMoment().data());
-                    readFloats(in, w.optimizer().secondMoment().data());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read a checkpoint from " + settings.checkpointDir(), e);
+        for (int k = 0; k < run.pipeline.stages(); k++) {
+            StageCheckpoint.load(run.pipeline.worker(k), settings.checkpointDir().resolve("stage-" + k + ".bin"));
         }
     }
 
-    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(a.length * 4);
-        b.asFloatBuffer().put(a);
-        out.write(b.array());
-    }
-
-    private static void readFloats(DataInputStream in, float[] a) throws IOException {
-        byte[] bytes = new byte[a.length * 4];
-        in.readFully(bytes);
-        ByteBuffer.wrap(bytes).asFloatBuffer().get(a);
-    }
-
-    private double evaluate(StagedPipeline p) {
+    double evaluate(StagedPipeline p) {
         double sum = 0;
         for (int i = 0; i < valX.length; i++) {
             sum += p.evaluate(pool, valX[i], valY[i]);
@@ -390,7 +351,7 @@ public final class CheckfreeExperiment {
         return sum / valX.length;
     }
 
-    private void fill(int[] tokens, long seed, int[] x, int[] y) {
+    void fill(int[] tokens, long seed, int[] x, int[] y) {
         int seq = settings.model().blockSize();
         SplittableRandom r = new SplittableRandom(seed);
         for (int b = 0; b < settings.batch(); b++) {
@@ -400,7 +361,7 @@ public final class CheckfreeExperiment {
         }
     }
 
-    private static long mix(long seed, int step, int microBatch) {
+    static long mix(long seed, int step, int microBatch) {
         return seed * 0x9E3779B97F4A7C15L + step * 0xC2B2AE3D27D4EB4FL + microBatch * 0x165667B19E3779F9L;
     }
 }

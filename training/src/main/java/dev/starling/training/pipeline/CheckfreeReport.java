@@ -35,10 +35,10 @@ public final class CheckfreeReport {
             StringBuilder summary = new StringBuilder("run,strategy,rate_percent,failures,lost_steps,recovery_s,"
                     + "seconds_to_target,wall_seconds_to_target,iterations_to_target,lost\n");
             for (CheckfreeExperiment.Outcome o : outcomes) {
-                StringBuilder csv = new StringBuilder("iteration,step,seconds,wall_seconds,val_loss\n");
+                StringBuilder csv = new StringBuilder("iteration,step,seconds,wall_seconds,cpu_seconds,val_loss\n");
                 for (CheckfreeExperiment.Point p : o.curve()) {
-                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.6f%n", p.iteration(), p.step(),
-                            p.seconds(), p.wallSeconds(), p.valLoss()));
+                    csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.3f,%.6f%n", p.iteration(), p.step(),
+                            p.seconds(), p.wallSeconds(), p.cpuSeconds(), p.valLoss()));
                 }
                 Files.writeString(dir.resolve(o.name().replace('@', '_') + ".csv"), csv.toString());
                 summary.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.3f,%.3f,%.3f,%d,%b%n", o.name(),
@@ -83,6 +83,7 @@ public final class CheckfreeReport {
         Map<String, Object> speedup = new LinkedHashMap<>();
         Map<String, Object> speedupIterations = new LinkedHashMap<>();
         Map<String, Object> speedupPlain = new LinkedHashMap<>();
+        Map<String, Object> speedupCpu = new LinkedHashMap<>();
         List<String> lowerBounds = new ArrayList<>();
         Map<String, Object> seconds = new LinkedHashMap<>();
         int lost = 0;
@@ -105,12 +106,15 @@ public final class CheckfreeReport {
             }
             if (ckpt != null && plus != null) {
                 speedup.put(Integer.toString(rate), ratio(ckptSeconds(ckpt), plus.secondsToTarget()));
+                speedupCpu.put(Integer.toString(rate), ratio(cpuAt(ckpt, ckpt.iterationsToTarget()),
+                        cpuAt(plus, plus.iterationsToTarget())));
                 speedupIterations.put(Integer.toString(rate), ratio(ckpt.iterationsToTarget() < 0
                         ? ckpt.curve().getLast().iteration() : ckpt.iterationsToTarget(), plus.iterationsToTarget()));
             }
         }
         out.put("speedup_vs_checkpoint", speedup);
         out.put("speedup_vs_checkpoint_iterations", speedupIterations);
+        out.put("cpu_speedup_vs_checkpoint", speedupCpu);
         out.put("checkfree_speedup_vs_checkpoint", speedupPlain);
         out.put("checkpoint_never_reached_target", lowerBounds);
         out.put("seconds_to_target", seconds);
@@ -131,6 +135,19 @@ public final class CheckfreeReport {
         for (CheckfreeExperiment.Point p : o.curve()) {
             if (p.valLoss() <= target) {
                 return p.seconds();
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** CPU seconds at an iteration (the run's last point when -1: a lower bound), NaN when the run has no points. */
+    private static double cpuAt(CheckfreeExperiment.Outcome o, int iteration) {
+        if (iteration < 0) {
+            return o.curve().isEmpty() ? Double.NaN : o.curve().getLast().cpuSeconds();
+        }
+        for (CheckfreeExperiment.Point p : o.curve()) {
+            if (p.iteration() == iteration) {
+                return p.cpuSeconds();
             }
         }
         return Double.NaN;

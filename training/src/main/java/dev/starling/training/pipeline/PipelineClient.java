@@ -34,6 +34,8 @@ public final class PipelineClient {
     private final long hopTimeoutNanos;
     private final LongSupplier clock;
     private long badFrames;
+    private long bytesSent;
+    private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Creates a client.
@@ -56,7 +58,7 @@ public final class PipelineClient {
     }
 
     /**
-     * Runs one micro-batch forward and backward through the pipeline.
+     * Runs one micro-batch forward and backward through the pipeline, stages in order.
      *
      * @param microBatch a fresh id
      * @param tokens     B*T token ids
@@ -66,19 +68,49 @@ public final class PipelineClient {
      * @return how it ended
      */
     public MicroBatchResult run(long microBatch, int[] tokens, int[] targets, int batch, int seq) {
+        int[] order = new int[stages];
+        for (int s = 0; s < stages; s++) {
+            order[s] = s;
+        }
+        return run(microBatch, tokens, targets, batch, seq, order);
+    }
+
+    /**
+     * Runs one micro-batch forward and backward through the pipeline, the stages' blocks in the given order (the
+     * stage peers must derive the same order from the micro-batch id, see {@link StageServer}).
+     *
+     * @param microBatch a fresh id
+     * @param tokens     B*T token ids
+     * @param targets    B*T next-token ids
+     * @param batch      B
+     * @param seq        T
+     * @param order      the order of the stages' blocks (CheckFree+ swaps neighbours for some micro-batches)
+     * @return how it ended
+     */
+    public MicroBatchResult run(long microBatch, int[] tokens, int[] targets, int batch, int seq, int[] order) {
+        HopPlan plan = HopPlan.of(order);
         PeerId[] path = new PeerId[stages];
         int reroutes = 0;
         float[] x = new float[0];
         float loss = Float.NaN;
-        for (int s = 0; s < stages; s++) {
-            boolean last = s == stages - 1;
-            int[] ids = s == 0 && last ? concat(tokens, targets) : s == 0 ? tokens : last ? targets : new int[0];
-            PipelineFrame request = new PipelineFrame(PipelineFrame.Kind.FORWARD, microBatch, s - 1, s, batch, seq,
-                    s == 0 ? 0 : channels, Float.NaN, x, ids);
-            PipelineFrame.Kind answer = last ? PipelineFrame.Kind.GRADIENT : PipelineFrame.Kind.ACTIVATION;
-            int answerChannels = last && s == 0 ? 0 : channels;
-            Set<PeerId> tried = new HashSet<>();
+        for (int i = 0; i < plan.size(); i++) {
+            HopPlan.Hop hop = plan.hop(i);
+            int s = hop.stage();
+            boolean head = hop.has(HopPlan.HEAD);
+            int[] ids = i == 0 && head ? concat(tokens, targets) : i == 0 ? tokens : head ? targets : new int[0];
+            PipelineFrame request = new PipelineFrame(PipelineFrame.Kind.FORWARD, hop.parts(), microBatch,
+                    i == 0 ? -1 : plan.hop(i - 1).stage(), s, batch, seq, i == 0 ? 0 : channels, Float.NaN, x, ids);
+            PipelineFrame.Kind answer = head ? PipelineFrame.Kind.GRADIENT : PipelineFrame.Kind.ACTIVATION;
+            int answerChannels = head && hop.has(HopPlan.EMBED) ? 0 : channels;
             PipelineFrame reply = null;
+            if (path[s] != null) {
+                // a second hop on a stage goes to the peer that holds the micro-batch's activations there
+                reply = hop(path[s], request, answer, s, answerChannels);
+                if (reply == null) {
+                    return new MicroBatchResult(MicroBatchResult.Status.DROPPED, Float.NaN, -1, reroutes);
+                }
+            }
+            Set<PeerId> tried = new HashSet<>();
             while (reply == null) {
                 Optional<PeerId> peer = router.choose(s, tried);
                 if (peer.isEmpty()) {
@@ -94,10 +126,12 @@ public final class PipelineClient {
             x = reply.tensor();
             loss = reply.loss();
         }
-        for (int s = stages - 2; s >= 0; s--) {
-            PipelineFrame request = new PipelineFrame(PipelineFrame.Kind.BACKWARD, microBatch, s + 1, s, batch, seq,
-                    channels, Float.NaN, x, new int[0]);
-            PipelineFrame reply = hop(path[s], request, PipelineFrame.Kind.GRADIENT, s, s == 0 ? 0 : channels);
+        for (int i = plan.size() - 2; i >= 0; i--) {
+            HopPlan.Hop hop = plan.hop(i);
+            PipelineFrame request = new PipelineFrame(PipelineFrame.Kind.BACKWARD, hop.parts(), microBatch,
+                    plan.hop(i + 1).stage(), hop.stage(), batch, seq, channels, Float.NaN, x, new int[0]);
+            PipelineFrame reply = hop(path[hop.stage()], request, PipelineFrame.Kind.GRADIENT, hop.stage(),
+                    hop.has(HopPlan.EMBED) ? 0 : channels);
             if (reply == null) {
                 return new MicroBatchResult(MicroBatchResult.Status.DROPPED, Float.NaN, -1, reroutes);
             }
@@ -145,6 +179,7 @@ public final class PipelineClient {
     }
 
     private CompletableFuture<byte[]> exchange(PeerId peer, byte[] request, int maxAnswer) {
+        bytesSent += request.length;
         CompletableFuture<byte[]> result = new CompletableFuture<>();
         host.newStream(peer, List.of(PipelineFrame.PROTOCOL), stream -> new StreamHandler() {
             private final LengthPrefixedFrames frames = new LengthPrefixedFrames(maxAnswer);
@@ -154,6 +189,7 @@ public final class PipelineClient {
                 try {
                     List<byte[]> messages = frames.offer(data);
                     if (!messages.isEmpty()) {
+                        bytesReceived.addAndGet(messages.getFirst().length);
                         result.complete(messages.getFirst());
                         s.reset();
                     }
@@ -193,5 +229,15 @@ public final class PipelineClient {
      */
     public long badFrames() {
         return badFrames;
+    }
+
+    /**
+     * Frame bytes this client sent and received on {@link PipelineFrame#PROTOCOL} so far (activations, gradients,
+     * ids and headers; not the transport's own framing).
+     *
+     * @return {sent, received}
+     */
+    public long[] bytes() {
+        return new long[] {bytesSent, bytesReceived.get()};
     }
 }

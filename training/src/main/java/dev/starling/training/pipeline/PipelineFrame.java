@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * <pre>
  *  0      4      5      6      8               16     20     24     28     32     36     40          44
  *  +------+------+------+------+---------------+------+------+------+------+------+------+-----------+
- *  |magic |kind  |flags |  0   | micro-batch   | from | to   |  B   |  T   |  C   | loss | ids count |
+ *  |magic |kind  |parts |  0   | micro-batch   | from | to   |  B   |  T   |  C   | loss | ids count |
  *  +------+------+------+------+---------------+------+------+------+------+------+------+-----------+
  *  | bf16 tensor, B*T*C * 2 bytes LE | ids, 4 bytes each |
  *  +---------------------------------+-------------------+
@@ -21,9 +21,11 @@ import java.nio.ByteBuffer;
  *
  * {@code from} is the stage that produced the tensor (-1 for the data source), {@code to} the stage that consumes it
  * (-1 for the client). {@code C} is 0 when a frame carries ids only. {@code loss} is NaN except in the last stage's
- * answer. Every size is checked against {@link #MAX_ELEMENTS} before anything is allocated.
+ * answer. {@code parts} says which parts of the stage a FORWARD or BACKWARD runs ({@link HopPlan}'s bits; 0 in
+ * answers). Every size is checked against {@link #MAX_ELEMENTS} before anything is allocated.
  *
  * @param kind       what the frame asks or answers
+ * @param parts      {@link HopPlan} part bits of a request, 0 in an answer
  * @param microBatch the micro-batch id the client chose
  * @param fromStage  producing stage, -1 for the client's data
  * @param toStage    consuming stage, -1 for the client
@@ -34,8 +36,8 @@ import java.nio.ByteBuffer;
  * @param tensor     B*T*C floats (or empty)
  * @param ids        token ids or targets (or empty)
  */
-public record PipelineFrame(Kind kind, long microBatch, int fromStage, int toStage, int batch, int seq, int channels,
-                            float loss, float[] tensor, int[] ids) {
+public record PipelineFrame(Kind kind, int parts, long microBatch, int fromStage, int toStage, int batch, int seq,
+                            int channels, float loss, float[] tensor, int[] ids) {
     /** The protocol id. */
     public static final String PROTOCOL = "/starling/pipeline/1.0.0";
     /** Largest tensor a frame may carry, in elements (64 Mi floats: 128 MiB of bf16). */
@@ -81,7 +83,7 @@ public record PipelineFrame(Kind kind, long microBatch, int fromStage, int toSta
         int elements = channels == 0 ? 0 : batch * seq * channels;
         byte[] out = new byte[encodedSize(elements, ids.length)];
         ByteBuffer b = ByteBuffer.wrap(out);
-        b.putInt(MAGIC).put((byte) kind.ordinal()).put((byte) 0).putShort((short) 0).putLong(microBatch)
+        b.putInt(MAGIC).put((byte) kind.ordinal()).put((byte) parts).putShort((short) 0).putLong(microBatch)
                 .putInt(fromStage).putInt(toStage).putInt(batch).putInt(seq).putInt(channels).putFloat(loss)
                 .putInt(ids.length);
         if (elements > 0) {
@@ -110,10 +112,13 @@ public record PipelineFrame(Kind kind, long microBatch, int fromStage, int toSta
             throw PipelineException.badInput("frame does not start with the pipeline magic");
         }
         int kindOrdinal = b.get();
-        b.get();
+        int parts = b.get();
         b.getShort();
         if (kindOrdinal < 0 || kindOrdinal >= Kind.values().length) {
             throw PipelineException.badInput("unknown frame kind " + kindOrdinal);
+        }
+        if (parts < 0 || parts > (HopPlan.EMBED | HopPlan.BLOCKS | HopPlan.HEAD)) {
+            throw PipelineException.badInput("unknown parts " + parts);
         }
         long microBatch = b.getLong();
         int from = b.getInt();
@@ -147,8 +152,8 @@ public record PipelineFrame(Kind kind, long microBatch, int fromStage, int toSta
         for (int i = 0; i < idCount; i++) {
             ids[i] = b.getInt();
         }
-        return new PipelineFrame(Kind.values()[kindOrdinal], microBatch, from, to, batch, seq, channels, loss, tensor,
-                ids);
+        return new PipelineFrame(Kind.values()[kindOrdinal], parts, microBatch, from, to, batch, seq, channels, loss,
+                tensor, ids);
     }
 
     /**
@@ -159,7 +164,7 @@ public record PipelineFrame(Kind kind, long microBatch, int fromStage, int toSta
      * @return the frame
      */
     public static PipelineFrame reject(long microBatch, int stage) {
-        return new PipelineFrame(Kind.REJECT, microBatch, stage, -1, 0, 0, 0, Float.NaN, new float[0],
+        return new PipelineFrame(Kind.REJECT, 0, microBatch, stage, -1, 0, 0, 0, Float.NaN, new float[0],
                 new int[0]);
     }
 }

@@ -62,15 +62,31 @@ public final class StageRecovery {
             return;
         }
         GptStage other = pipeline.worker(stage.isFirst() ? pipeline.stages() - 1 : 0).stage();
+        float[] wte = null;
+        if (other != stage) {
+            TensorView o = other.parameters().layout().view("wte");
+            wte = java.util.Arrays.copyOfRange(other.parameters().data(), o.offset(), o.offset() + o.size());
+        }
+        initEnds(params, wte, seed);
+    }
+
+    /**
+     * Initialises an end stage's layers outside the blocks without a copy of them: {@code wte} from the tied copy at
+     * the other end when given, norms to 1/0, other matrices fresh (normal, std 0.02).
+     *
+     * @param params the stage's parameters (the blocks are left alone)
+     * @param wte    the other end's {@code wte}, or null
+     * @param seed   seed of the fresh values
+     */
+    static void initEnds(FlatBuffer params, float[] wte, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] p = params.data();
         for (TensorView v : params.layout().views()) {
             if (v.name().startsWith("h.")) {
                 continue;
             }
-            if (v.name().equals("wte") && other != stage) {
-                TensorView o = other.parameters().layout().view("wte");
-                System.arraycopy(other.parameters().data(), o.offset(), p, v.offset(), v.size());
+            if (v.name().equals("wte") && wte != null) {
+                System.arraycopy(wte, 0, p, v.offset(), v.size());
             } else if (v.rank() == 1) {
                 java.util.Arrays.fill(p, v.offset(), v.offset() + v.size(), v.name().endsWith("weight") ? 1f : 0f);
             } else {

@@ -174,7 +174,8 @@ public final class StageRouter<P> {
 
     /**
      * Where a joining (or idle) peer should go: the stage with the least usable throughput, an empty stage first,
-     * so that the pools stay balanced and a stage that ran short is refilled (SWARM's rebalancing).
+     * then (while throughputs tie, e.g. none measured yet) the stage with fewest peers, so that the pools stay
+     * balanced and a stage that ran short is refilled (SWARM's rebalancing).
      *
      * @param stages S
      * @return the stage
@@ -191,12 +192,61 @@ public final class StageRouter<P> {
         int best = 0;
         for (int s = 1; s < stages; s++) {
             boolean emptier = count[s] == 0 && count[best] > 0;
-            boolean slower = (count[s] == 0) == (count[best] == 0) && total[s] < total[best];
-            if (emptier || slower) {
+            boolean bothOrNeither = (count[s] == 0) == (count[best] == 0);
+            boolean slower = bothOrNeither && total[s] < total[best];
+            boolean fewer = bothOrNeither && total[s] == total[best] && count[s] < count[best];
+            if (emptier || slower || fewer) {
                 best = s;
             }
         }
         return best;
+    }
+
+    /**
+     * SWARM's reassignment when a stage runs short: if some stage has no usable peer while another has two or more,
+     * the slowest peer of the largest pool should move to the empty stage (and be rebuilt there by CheckFree).
+     *
+     * @param stages S
+     * @return the peer to move and its new stage, or empty when every stage has a peer or no pool can spare one
+     */
+    public Optional<Map.Entry<P, Integer>> reassignment(int stages) {
+        int[] count = new int[stages];
+        for (Entry e : peers.values()) {
+            if (e.stage >= 0 && e.stage < stages) {
+                count[e.stage]++;
+            }
+        }
+        int empty = -1;
+        int largest = 0;
+        for (int s = 0; s < stages; s++) {
+            if (count[s] == 0 && empty < 0) {
+                empty = s;
+            }
+            if (count[s] > count[largest]) {
+                largest = s;
+            }
+        }
+        if (empty < 0 || count[largest] < 2) {
+            return Optional.empty();
+        }
+        P slowest = null;
+        double rate = Double.POSITIVE_INFINITY;
+        List<P> pool = new ArrayList<>();
+        for (Map.Entry<P, Entry> e : peers.entrySet()) {
+            if (e.getValue().stage == largest) {
+                pool.add(e.getKey());
+            }
+        }
+        pool.sort((a, b) -> a.toString().compareTo(b.toString()));
+        for (P p : pool) {
+            double r = peers.get(p).elementsPerSecond;
+            double w = Double.isNaN(r) ? 0 : r;
+            if (w < rate) {
+                rate = w;
+                slowest = p;
+            }
+        }
+        return Optional.of(Map.entry(slowest, empty));
     }
 
     /**

@@ -14,7 +14,7 @@ class PipelineFrameTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (i - 10) * 0.25f;
         }
-        return new PipelineFrame(PipelineFrame.Kind.FORWARD, 77, 1, 2, 2, 3, 4, Float.NaN, x, new int[] {5, 6, 7, 8,
+        return new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 77, 1, 2, 2, 3, 4, Float.NaN, x, new int[] {5, 6, 7, 8,
             9, 10});
     }
 
@@ -26,6 +26,7 @@ class PipelineFrameTest {
         assertEquals(77, back.microBatch());
         assertEquals(1, back.fromStage());
         assertEquals(2, back.toStage());
+        assertEquals(HopPlan.BLOCKS, back.parts());
         assertArrayEquals(f.tensor(), back.tensor(), 0f, "quarter steps are exact in bf16");
         assertArrayEquals(f.ids(), back.ids());
     }
@@ -46,7 +47,7 @@ class PipelineFrameTest {
         nan[PipelineFrame.HEADER_BYTES + 2] = (byte) 0xC0;
         nan[PipelineFrame.HEADER_BYTES + 3] = (byte) 0x7F;
         assertThrows(PipelineException.class, () -> PipelineFrame.decode(nan));
-        assertThrows(RuntimeException.class, () -> new PipelineFrame(PipelineFrame.Kind.FORWARD, 1, 0, 1, 1, 1, 1,
+        assertThrows(RuntimeException.class, () -> new PipelineFrame(PipelineFrame.Kind.FORWARD, 2, 1, 0, 1, 1, 1, 1,
                 Float.NaN, new float[] {Float.POSITIVE_INFINITY}, new int[0]).encode(), "never sends Inf");
     }
 }

@@ -51,6 +51,10 @@ class PipelineOverStreamsTest {
 
     /** One server per entry of behaviours[stage][k]; returns the router that knows them all. */
     private StageRouter<PeerId> start(StageServer.Behaviour[][] behaviours) throws Exception {
+        return start(behaviours, 0);
+    }
+
+    private StageRouter<PeerId> start(StageServer.Behaviour[][] behaviours, int swapPeriod) throws Exception {
         whole = new Gpt(CONFIG);
         whole.initGpt2(42);
         client = host(0);
@@ -61,7 +65,8 @@ class PipelineOverStreamsTest {
                 Host h = host(n);
                 GptStage stage = new GptStage(CONFIG, s, behaviours.length);
                 stage.loadFrom(whole.parameters());
-                StageServer server = new StageServer(h, new StageWorker(stage, ADAMW), pool, B, T, 1, 4, behaviour);
+                StageServer server = new StageServer(h, new StageWorker(stage, ADAMW), pool, B, T, 1, 4, swapPeriod,
+                        behaviour);
                 server.schedule(3e-3f, 1f);
                 servers.add(server);
                 client.dial(Multiaddr.fromString("/memory/pipe" + n + "/p2p/" + h.peerId())).get(5, TimeUnit.SECONDS);
@@ -231,5 +236,132 @@ class PipelineOverStreamsTest {
         MicroBatchResult after = pipeline.run(5, xy[0], xy[1], B, T);
         assertEquals(MicroBatchResult.Status.DONE, after.status());
         assertTrue(Float.isFinite(after.loss()));
+    }
+
+    @Test
+    void shouldRunCheckFreePlusSwappedMicroBatchesOverStreamsAndRefuseAnOrderOffTheSchedule() throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        StageRouter<PeerId> router = start(new StageServer.Behaviour[][] {{h}, {h}, {h}}, 2);
+        PipelineClient pipeline = new PipelineClient(client, router, 3, CONFIG.nEmbd(), TimeUnit.SECONDS.toNanos(30),
+                System::nanoTime);
+        dev.starling.fault.checkfree.OutOfOrderSchedule schedule = new dev.starling.fault.checkfree
+                .OutOfOrderSchedule(3, 2);
+        int[] swapped = schedule.order(1);
+        assertEquals(List.of(1, 0, 2), java.util.Arrays.stream(swapped).boxed().toList());
+        int[][] xy = batch(5);
+        float expected;
+        try (StagedPipeline local = new StagedPipeline(CONFIG, 3, ADAMW, B, T)) {
+            for (int k = 0; k < 3; k++) {
+                local.worker(k).stage().loadFrom(whole.parameters());
+            }
+            expected = local.trainMicroBatch(pool, xy[0], xy[1], swapped, 1, null);
+        }
+        MicroBatchResult r = pipeline.run(1, xy[0], xy[1], B, T, swapped);
+        assertEquals(MicroBatchResult.Status.DONE, r.status());
+        assertEquals(expected, r.loss(), 0.02f * expected, "the swapped order over streams matches in process");
+        MicroBatchResult refused = pipeline.run(2, xy[0], xy[1], B, T, swapped);
+        assertEquals(MicroBatchResult.Status.STAGE_LOST, refused.status(), "micro-batch 2 runs in order");
+        assertTrue(servers.get(0).rejected() > 0);
+    }
+
+    @Test
+    void shouldKeepTheTiedEmbeddingEqualOnBothEndsByExchangingItsGradient() throws Exception {
+        assertEquals(0f, wteGap(true), "both ends step on the summed gradient");
+        assertTrue(wteGap(false) > 0f, "without the exchange the two copies drift apart");
+    }
+
+    /** Trains a few micro-batches (no clipping) and returns the largest difference between the two wte copies. */
+    private float wteGap(boolean exchange) throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        StageRouter<PeerId> router = start(new StageServer.Behaviour[][] {{h}, {h}, {h}});
+        StageServer first = servers.get(0);
+        StageServer last = servers.get(2);
+        first.host().dial(Multiaddr.fromString("/memory/pipe3/p2p/" + last.host().peerId())).get(5, TimeUnit.SECONDS);
+        if (exchange) {
+            first.tiedPartner(last.host().peerId(), TimeUnit.SECONDS.toNanos(30));
+            last.tiedPartner(first.host().peerId(), TimeUnit.SECONDS.toNanos(30));
+        }
+        for (StageServer s : servers) {
+            s.schedule(3e-3f, 0f);
+        }
+        PipelineClient pipeline = new PipelineClient(client, router, 3, CONFIG.nEmbd(), TimeUnit.SECONDS.toNanos(30),
+                System::nanoTime);
+        for (int mb = 1; mb <= 4; mb++) {
+            int[][] xy = batch(mb);
+            assertEquals(MicroBatchResult.Status.DONE, pipeline.run(mb, xy[0], xy[1], B, T).status());
+        }
+        float[][] wte = new float[2][];
+        for (int k = 0; k < 2; k++) {
+            wte[k] = (k == 0 ? first : last).onCompute(w -> {
+                var v = w.stage().parameters().layout().view("wte");
+                return java.util.Arrays.copyOfRange(w.stage().parameters().data(), v.offset(), v.offset() + v.size());
+            }).get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(0, first.tiedMisses() + last.tiedMisses());
+        float gap = 0;
+        for (int i = 0; i < wte[0].length; i++) {
+            gap = Math.max(gap, Math.abs(wte[0][i] - wte[1][i]));
+        }
+        servers.forEach(StageServer::close);
+        servers.clear();
+        hosts.forEach(Host::close);
+        hosts.clear();
+        whole.close();
+        whole = null;
+        return gap;
+    }
+
+    @Test
+    void shouldRejectActivationsOfTheWrongShapeNonFiniteOrFromANonAdjacentStage() throws Exception {
+        StageServer.Behaviour h = StageServer.Behaviour.HONEST;
+        start(new StageServer.Behaviour[][] {{h}, {h}, {h}});
+        StageServer middle = servers.get(1);
+        int n = B * T * CONFIG.nEmbd();
+        float[] x = new float[n];
+        PipelineFrame ok = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 1, 0, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.ACTIVATION, send(middle, ok.encode()).kind());
+        PipelineFrame wrongShape = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 2, 0, 1, B, T - 1,
+                CONFIG.nEmbd(), Float.NaN, new float[B * (T - 1) * CONFIG.nEmbd()], new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, wrongShape.encode()).kind());
+        PipelineFrame skipping = new PipelineFrame(PipelineFrame.Kind.FORWARD, HopPlan.BLOCKS, 3, 2, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, skipping.encode()).kind(), "stage 2 does not feed 1");
+        byte[] nan = ok.encode();
+        nan[PipelineFrame.HEADER_BYTES + 2] = (byte) 0xC0;
+        nan[PipelineFrame.HEADER_BYTES + 3] = (byte) 0x7F;
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, nan).kind());
+        PipelineFrame unknownBackward = new PipelineFrame(PipelineFrame.Kind.BACKWARD, HopPlan.BLOCKS, 99, 2, 1, B, T,
+                CONFIG.nEmbd(), Float.NaN, x, new int[0]);
+        assertEquals(PipelineFrame.Kind.REJECT, send(middle, unknownBackward.encode()).kind());
+        assertEquals(4, middle.rejected());
+    }
+
+    /** One raw request to a stage peer; returns its answer. */
+    private PipelineFrame send(StageServer server, byte[] request) throws Exception {
+        java.util.concurrent.CompletableFuture<byte[]> answer = new java.util.concurrent.CompletableFuture<>();
+        client.newStream(server.host().peerId(), List.of(PipelineFrame.PROTOCOL), stream ->
+                new dev.starling.p2p.core.StreamHandler() {
+                    private final dev.starling.p2p.codec.LengthPrefixedFrames frames =
+                            new dev.starling.p2p.codec.LengthPrefixedFrames(1 << 20);
+
+                    @Override
+                    public void onData(dev.starling.p2p.core.Stream st, io.netty.buffer.ByteBuf data) {
+                        List<byte[]> messages = frames.offer(data);
+                        if (!messages.isEmpty()) {
+                            answer.complete(messages.getFirst());
+                        }
+                    }
+
+                    @Override
+                    public void onClosed(dev.starling.p2p.core.Stream st, boolean reset) {
+                        frames.release();
+                        answer.completeExceptionally(new IllegalStateException("closed without an answer"));
+                    }
+                }).thenAccept(stream -> {
+                    stream.write(dev.starling.p2p.codec.LengthPrefixedFrames.frame(request));
+                    stream.closeWrite();
+                });
+        return PipelineFrame.decode(answer.get(30, TimeUnit.SECONDS));
     }
 }

@@ -49,4 +49,25 @@ class StageRouterTest {
         router.recordSuccess("c", 9_000, 1_000);
         assertEquals(0, router.stageToJoin(3), "stage 0 is the slowest");
     }
+
+    @Test
+    void shouldSpreadUnmeasuredJoinersOverThePoolsAndMoveTheSlowestPeerToAStageThatRanShort() {
+        StageRouter<String> router = new StageRouter<>(2, 1);
+        for (int i = 0; i < 8; i++) {
+            String peer = "p" + i;
+            router.add(peer, router.stageToJoin(4));
+        }
+        for (int s = 0; s < 4; s++) {
+            assertEquals(2, router.poolSize(s), "two peers per stage while none is measured");
+        }
+        assertTrue(router.reassignment(4).isEmpty(), "no stage is short");
+        router.recordSuccess("p1", 5_000, 1_000);
+        router.recordSuccess("p5", 1_000, 1_000);
+        router.remove("p0");
+        router.remove("p4");
+        var move = router.reassignment(4).orElseThrow();
+        assertEquals(0, move.getValue(), "stage 0 lost both its peers");
+        assertEquals(2, router.poolSize(1), "stage 1 can spare one");
+        assertEquals("p5", move.getKey(), "the slower of stage 1's peers moves");
+    }
 }
