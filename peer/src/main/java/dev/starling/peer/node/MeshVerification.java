@@ -144,6 +144,11 @@ final class MeshVerification implements AutoCloseable {
         }
         for (Map.Entry<Integer, String> ban : outcome.banned().entrySet()) {
             String id = roster.get(ban.getKey()).toBase58();
+            if (ban.getValue().startsWith("withheld") && wentAway(ban.getKey(), member, result)) {
+                // A member that died mid-round cannot answer the audit: its silence is a crash, not a lie.
+                LOG.warn("round {}: not banning {} ({}): it went away during the round", round, id, ban.getValue());
+                continue;
+            }
             if (bans.ban(runId, id, round, ban.getValue())) {
                 LOG.warn("banned {}{} from run {}: {}", id, roster.get(ban.getKey()).equals(self) ? " (this peer)" : "",
                         runId.substring(0, 16), ban.getValue());
@@ -154,6 +159,12 @@ final class MeshVerification implements AutoCloseable {
         }
         return new ButterflyResult(outcome.aggregate(), result.missingParts(), result.missingContributors(),
                 result.faults());
+    }
+
+    /** Whether this member saw the roster member die during the round (its part taken over, or nothing from it). */
+    private static boolean wentAway(final int m, final ButterflyMember member, final ButterflyResult result) {
+        int source = member.partSource(m);
+        return source >= 0 && source != m || result.missingContributors().contains(m);
     }
 
     /**
