@@ -138,7 +138,8 @@ public final class ElasticRounds implements AutoCloseable {
         node.gossip().publish(topic, b.encode());
         if (view.snapshot(0, clock.getAsLong()).size() == 1) {
             // Alone so far: say hello on the round topic (which the coordinator relays) so peers dial this one.
-            node.gossip().publish(roundTopic, RoundMessage.encode(new RoundMessage.Ready(0, 0, b.addresses())));
+            node.gossip().publish(roundTopic, RoundMessage.encode(new RoundMessage.Ready(0, 0, "",
+                    b.addresses())));
         }
     }
 

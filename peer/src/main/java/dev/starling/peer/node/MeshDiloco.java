@@ -158,7 +158,8 @@ public final class MeshDiloco implements AutoCloseable {
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
         RoundMessage.Roster roster = await(matchmaker.form(round, (long) manifest.inner().steps()
-                * config.batchSize(), node.dialableAddresses()), "form round " + round + "'s group");
+                * config.batchSize(), peer.globalHash(), node.dialableAddresses()), "form round " + round
+                + "'s group");
         if (roster == null) {
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
@@ -179,12 +180,14 @@ public final class MeshDiloco implements AutoCloseable {
         }
         List<PeerId> members = new ArrayList<>();
         List<String> labels = new ArrayList<>();
+        List<RoundMessage.Member> kept = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {
             PeerId id = new PeerId(m.peerId());
             if (verification != null && verification.banned(id)) {
                 continue; // every honest member holds the same bans, so all leave it out alike
             }
             members.add(id);
+            kept.add(m);
             boolean self = id.equals(node.host().peerId());
             labels.add(self ? peer.name() : id.toBase58());
             if (!self) {
@@ -196,7 +199,7 @@ public final class MeshDiloco implements AutoCloseable {
         List<String> ids = members.stream().map(PeerId::toBase58).toList();
         AdaptiveDeadlines.Phases phases = elastic.deadlines(ids, cap);
         ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now
-                + phases.reduceNanos(), now + phases.gatherNanos()));
+                + phases.reduceNanos(), now + phases.gatherNanos()), RoundMessage.weights(kept));
         if (attack != null) {
             attack.corrupt(peer.update(), round);
         }

@@ -153,11 +153,25 @@ public final class DilocoPeer implements AutoCloseable {
      */
     public ButterflyMember beginRound(final long round, final List<String> roster,
                                       final GroupExchange.Deadlines deadlines) {
+        return beginRound(round, roster, deadlines, null);
+    }
+
+    /**
+     * Computes this round's update and the butterfly member that sends it, weighting members in the aggregate.
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @param weights   per-member weights in roster order (samples each processed), or null for equal weights
+     * @return the member (its update is {@link #update()})
+     */
+    public ButterflyMember beginRound(final long round, final List<String> roster,
+                                      final GroupExchange.Deadlines deadlines, final double[] weights) {
         if (!roster.contains(name())) {
             throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
         takeUpdate();
-        return memberFor(round, roster, deadlines);
+        return memberFor(round, roster, deadlines, weights);
     }
 
     /**
@@ -187,13 +201,27 @@ public final class DilocoPeer implements AutoCloseable {
      */
     public ButterflyMember memberFor(final long round, final List<String> roster,
                                      final GroupExchange.Deadlines deadlines) {
+        return memberFor(round, roster, deadlines, null);
+    }
+
+    /**
+     * {@link #memberFor(long, List, GroupExchange.Deadlines)} with per-member weights in the aggregate.
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @param weights   per-member weights in roster order (samples each processed), or null for equal weights
+     * @return the member
+     */
+    public ButterflyMember memberFor(final long round, final List<String> roster,
+                                     final GroupExchange.Deadlines deadlines, final double[] weights) {
         int self = roster.indexOf(name());
         if (self < 0) {
             throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
         ButterflyConfig config = new ButterflyConfig(roster, self, delta.length, PartSplit.even(),
-            outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(), null,
-            null, runIdHash, round, deadlines.reduceNanos(), deadlines.gatherNanos());
+            outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(),
+            weights, null, runIdHash, round, deadlines.reduceNanos(), deadlines.gatherNanos());
         return new ButterflyMember(config, errorFeedback);
     }
 
