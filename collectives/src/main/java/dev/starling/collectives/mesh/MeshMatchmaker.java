@@ -59,6 +59,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     private int lastGroupSize;
     private volatile BiConsumer<PeerId, List<String>> peerSeen = (peer, addresses) -> { };
     private volatile IntSupplier expectedSize;
+    private volatile long rostersRejected;
 
     /**
      * Group-size and timing settings.
@@ -162,6 +163,7 @@ public final class MeshMatchmaker implements AutoCloseable {
             case RoundMessage.Roster roster -> {
                 String rejected = f.onRoster(author.toBase58(), names, roster, seenNanos);
                 if (rejected != null) {
+                    rostersRejected++; // written on the owner thread only
                     LOG.warn("matchmaking: rejecting round {}'s roster from {}: {}", round, author, rejected);
                 }
             }
@@ -276,6 +278,15 @@ public final class MeshMatchmaker implements AutoCloseable {
         owner.execute(() -> {
             advanceTo(round);
         });
+    }
+
+    /**
+     * Rosters rejected so far because their round's leader could not have signed them (any thread).
+     *
+     * @return the count
+     */
+    public long rostersRejected() {
+        return rostersRejected;
     }
 
     /** Stops taking round messages. */
