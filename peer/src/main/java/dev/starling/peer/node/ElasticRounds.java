@@ -47,6 +47,8 @@ public final class ElasticRounds implements AutoCloseable {
     static final long JOIN_LISTEN_MILLIS = 5 * BEAT_MILLIS;
     /** φ above which a silent peer leaves the view. */
     static final double PHI_THRESHOLD = 8;
+    /** Downloads in a row before a round when the run keeps moving on during each. */
+    static final int MAX_CATCH_UPS = 3;
     /** How long a peer that sat a round out waits for that round's beacons. */
     static final long STALE_WAIT_MILLIS = 3 * BEAT_MILLIS;
 

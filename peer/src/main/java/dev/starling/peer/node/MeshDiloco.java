@@ -134,7 +134,7 @@ public final class MeshDiloco implements AutoCloseable {
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
             ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
-            if (synced != null) {
+            for (int again = 1; synced != null; again++) {
                 peer.importState(synced.image());
                 elastic.published(synced.image());
                 round = synced.image().round() + 1;
@@ -142,6 +142,9 @@ public final class MeshDiloco implements AutoCloseable {
                 if (rounds != 0 && round > rounds) {
                     return;
                 }
+                // The run may have finished a round while this peer downloaded: start from the newest state, so
+                // that it is ready in time for the very next round's group (ElasticRounds.MAX_CATCH_UPS tries).
+                synced = again < ElasticRounds.MAX_CATCH_UPS ? elastic.catchUp(round, peer.globalHash(), false) : null;
             }
             long innerStart = System.nanoTime();
             double innerLoss = peer.innerPhase(stepListener);
