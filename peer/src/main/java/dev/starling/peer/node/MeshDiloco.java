@@ -131,7 +131,7 @@ public final class MeshDiloco implements AutoCloseable {
             co2.run(rounds, stop, listener);
             return;
         }
-        int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
+        long budget = manifest.inner().seconds() > 0 ? (long) (manifest.inner().seconds() * 1e9) : Long.MAX_VALUE;
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
             ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
             for (int again = 1; synced != null; again++) {
@@ -147,22 +147,23 @@ public final class MeshDiloco implements AutoCloseable {
                 synced = again < ElasticRounds.MAX_CATCH_UPS ? elastic.catchUp(round, peer.globalHash(), false) : null;
             }
             long innerStart = System.nanoTime();
-            double innerLoss = peer.innerPhase(stepListener);
-            double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
+            double innerLoss = peer.innerPhase(stepListener, budget, System::nanoTime);
+            long samples = (long) peer.lastInnerStepCount() * config.batchSize(); // this peer's weight
+            double tokensPerS = samples * config.seqLen() / ((System.nanoTime() - innerStart) / 1e9);
             if (stop.getAsBoolean()) {
                 return;
             }
-            listener.onRound(outerRound(round, innerLoss, tokensPerS));
+            listener.onRound(outerRound(round, samples, innerLoss, tokensPerS));
         }
     }
 
-    private RoundOutcome outerRound(long round, double innerLoss, double tokensPerS) throws InterruptedException {
+    private RoundOutcome outerRound(long round, long samples, double innerLoss, double tokensPerS)
+            throws InterruptedException {
         long start = System.nanoTime();
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
-        RoundMessage.Roster roster = await(matchmaker.form(round, (long) manifest.inner().steps()
-                * config.batchSize(), peer.globalHash(), node.dialableAddresses()), "form round " + round
-                + "'s group");
+        RoundMessage.Roster roster = await(matchmaker.form(round, samples, peer.globalHash(),
+                node.dialableAddresses()), "form round " + round + "'s group");
         if (roster == null) {
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
