@@ -236,7 +236,8 @@ public final class GroupFormation {
         }
         List<String> group = group();
         for (Candidate c : rosters.values()) {
-            if (eligibleAt(c, group) > nowNanos && heldBackLogged.add(c.author())) {
+            if (c.roster().baseHash().equals(selfReady.baseHash()) && eligibleAt(c, group) > nowNanos
+                    && heldBackLogged.add(c.author())) {
                 out.add("holding back round " + round + "'s roster signed by " + c.author() + ": it leaves out "
                         + "ready peer " + group.getFirst() + " before that peer's turn as leader has passed");
             }

@@ -244,6 +244,20 @@ public final class ElasticRounds implements AutoCloseable {
         }
         PublishedStates.Agreed agreed = onOwner(published::newest);
         SyncDecision decision = SyncDecision.decide(agreed, current.round(), ownHash);
+        if (decision == SyncDecision.NONE && (agreed == null || agreed.round() < current.round())) {
+            // No majority on this peer's last round (its group ended with several θ). Peers group only with equal
+            // θ, so without this nobody would group again: all take the plurality's θ (ties: smallest holder).
+            long mine = current.round();
+            PublishedStates.Agreed plurality = onOwner(() -> published.plurality(mine));
+            // only once every member of this peer's last group has reported it, so a partial view cannot mislead
+            if (plurality != null && plurality.reporters() > 1 && plurality.reporters() >= lastGroup
+                    && !plurality.thetaHash().equals(ownHash)) {
+                LOG.warn("state sync: no majority on round {} among {} reporters; taking the plurality's θ {}", mine,
+                        plurality.reporters(), plurality.thetaHash().substring(0, 12));
+                agreed = plurality;
+                decision = SyncDecision.RESYNC;
+            }
+        }
         if (decision == SyncDecision.NONE) {
             return null;
         }
