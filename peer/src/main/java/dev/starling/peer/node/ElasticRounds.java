@@ -172,13 +172,17 @@ public final class ElasticRounds implements AutoCloseable {
     /**
      * The partition rule: a group may step only if it holds a strict majority of the last group this peer stepped
      * with, or, after a state download, of the peers that published that state (any group before the first round).
-     * In a split, the side without a quorum waits and catches up when the network heals. Training thread only.
+     * In a split, the side without a quorum waits and catches up when the network heals. The group must also hold a
+     * strict majority of the peers live now, so that of two groups formed for one round on different θ (a stale
+     * minority that did not resync in time) at most one steps. Training thread only.
      *
      * @param groupSize the formed group's size
      * @return true if the group may run the round
+     * @throws InterruptedException if interrupted while asking the membership view
      */
-    public boolean quorum(int groupSize) {
-        return lastGroup == 0 || 2 * groupSize > lastGroup;
+    public boolean quorum(int groupSize) throws InterruptedException {
+        int live = onOwner(this::expectedGroupSize);
+        return (lastGroup == 0 || 2 * groupSize > lastGroup) && 2 * groupSize > live;
     }
 
     /**

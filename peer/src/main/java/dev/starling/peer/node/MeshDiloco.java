@@ -169,8 +169,8 @@ public final class MeshDiloco implements AutoCloseable {
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
         if (!elastic.quorum(roster.members().size())) {
-            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group;"
-                    + " waiting for the network to heal", round, roster.members().size());
+            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group or"
+                    + " the live peers; waiting for the network to heal", round, roster.members().size());
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
