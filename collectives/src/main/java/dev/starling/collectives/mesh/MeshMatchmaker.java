@@ -36,7 +36,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     static final int FAR_ROUNDS_KEPT = 8;
     static final long POLL_MILLIS = 20;
     /** Longest default settle time. */
-    public static final long MAX_SETTLE_NANOS = 500_000_000L;
+    public static final long MAX_SETTLE_NANOS = 1_000_000_000L;
 
     private static final Logger LOG = LoggerFactory.getLogger(MeshMatchmaker.class);
 
@@ -76,7 +76,7 @@ public final class MeshMatchmaker implements AutoCloseable {
     public record Settings(int minSize, int maxSize, long windowNanos, long leaderNanos, long settleNanos,
                            long giveUpNanos) {
         /**
-         * Settings with a leader's turn as long as the window and a settle time of an eighth of it, at most
+         * Settings with a leader's turn as long as the window and a settle time of a quarter of it, at most
          * {@link #MAX_SETTLE_NANOS} (gossip crosses a WAN in well under that).
          *
          * @param minSize     fewest members
@@ -85,7 +85,7 @@ public final class MeshMatchmaker implements AutoCloseable {
          * @param giveUpNanos how long to wait for a roster before sitting the round out
          */
         public Settings(int minSize, int maxSize, long windowNanos, long giveUpNanos) {
-            this(minSize, maxSize, windowNanos, windowNanos, Math.min(MAX_SETTLE_NANOS, windowNanos / 8), giveUpNanos);
+            this(minSize, maxSize, windowNanos, windowNanos, Math.min(MAX_SETTLE_NANOS, windowNanos / 4), giveUpNanos);
         }
 
         GroupFormation.Timing timing() {
