@@ -13,12 +13,14 @@ import java.util.List;
 /**
  * What peers gossip on a run's round topic to form a group: {@link Ready} when a peer has finished its
  * inner phase, and {@link Roster} when a round's leader fixes the group. The author of each message is
- * the gossip message's signed {@code from}, never a field of the body.
+ * the gossip message's {@code from}, which gossipsub's strict signing authenticates (the message is signed with
+ * the author's host key and dropped unverified): a roster is therefore signed by its leader.
  *
  * <p>Wire form (big-endian): {@code u8 type | u64 round | body}; Ready's body is
- * {@code u64 samples | u16 n | n × (u16 len | UTF-8 multiaddr)}; Roster's body is
- * {@code u16 n | n × (u16 len | peer id bytes | u16 m | m × (u16 len | UTF-8 multiaddr))}. Every count and
- * length is checked against the caps before anything is allocated.
+ * {@code u64 samples | u16 len | UTF-8 base hash | u16 n | n × (u16 len | UTF-8 multiaddr)}; Roster's body is
+ * {@code u16 len | UTF-8 base hash | u16 n | n × (u16 len | peer id bytes | u64 samples | u16 m |
+ * m × (u16 len | UTF-8 multiaddr))}. Every count and length is checked against the caps before anything is
+ * allocated.
  */
 public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Roster {
     /** Largest encoded message. */
@@ -42,9 +44,10 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
      *
      * @param round     the round
      * @param samples   samples it processed this round (its weight)
+     * @param baseHash  the hash of the θ_global it starts the round from (members must share it)
      * @param addresses where it can be dialed
      */
-    record Ready(long round, long samples, List<String> addresses) implements RoundMessage {
+    record Ready(long round, long samples, String baseHash, List<String> addresses) implements RoundMessage {
         /** Copies the list. */
         public Ready {
             addresses = List.copyOf(addresses);
@@ -54,10 +57,11 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
     /**
      * The group of round {@code round}, in roster order (member i reduces part i).
      *
-     * @param round   the round
-     * @param members the members
+     * @param round    the round
+     * @param baseHash the θ_global hash every member starts the round from
+     * @param members  the members
      */
-    record Roster(long round, List<Member> members) implements RoundMessage {
+    record Roster(long round, String baseHash, List<Member> members) implements RoundMessage {
         /** Copies the list. */
         public Roster {
             members = List.copyOf(members);
@@ -68,9 +72,10 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
      * One roster member.
      *
      * @param peerId    its peer id bytes
+     * @param samples   samples it processed this round (its weight in the aggregate)
      * @param addresses where it can be dialed
      */
-    record Member(byte[] peerId, List<String> addresses) {
+    record Member(byte[] peerId, long samples, List<String> addresses) {
         /** Copies the arrays. */
         public Member {
             peerId = peerId.clone();
@@ -81,6 +86,17 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
         public byte[] peerId() {
             return peerId.clone();
         }
+    }
+
+    /**
+     * The members' aggregation weights, the samples each processed this round, in roster order.
+     *
+     * @param members the members taking part (a roster's, less any left out alike by every member)
+     * @return the weights, or null when all are equal (plain averaging, bit for bit as before weights existed)
+     */
+    static double[] weights(List<Member> members) {
+        boolean equal = members.stream().mapToLong(Member::samples).distinct().count() <= 1;
+        return equal ? null : members.stream().mapToDouble(Member::samples).toArray();
     }
 
     /**
@@ -97,15 +113,18 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
                     out.writeByte(1);
                     out.writeLong(r.round());
                     out.writeLong(r.samples());
+                    writeString(out, r.baseHash());
                     writeStrings(out, r.addresses());
                 }
                 case Roster r -> {
                     out.writeByte(2);
                     out.writeLong(r.round());
+                    writeString(out, r.baseHash());
                     out.writeShort(r.members().size());
                     for (Member m : r.members()) {
                         out.writeShort(m.peerId.length);
                         out.write(m.peerId);
+                        out.writeLong(m.samples());
                         writeStrings(out, m.addresses());
                     }
                 }
@@ -120,10 +139,14 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
     private static void writeStrings(DataOutputStream out, List<String> values) throws IOException {
         out.writeShort(values.size());
         for (String v : values) {
-            byte[] b = v.getBytes(StandardCharsets.UTF_8);
-            out.writeShort(b.length);
-            out.write(b);
+            writeString(out, v);
         }
+    }
+
+    private static void writeString(DataOutputStream out, String value) throws IOException {
+        byte[] b = value.getBytes(StandardCharsets.UTF_8);
+        out.writeShort(b.length);
+        out.write(b);
     }
 
     /**
@@ -142,14 +165,15 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
             int type = in.get();
             long round = in.getLong();
             RoundMessage message = switch (type) {
-                case 1 -> new Ready(round, in.getLong(), readStrings(in));
+                case 1 -> new Ready(round, nonNegative(in.getLong()), readString(in), readStrings(in));
                 case 2 -> {
+                    String baseHash = readString(in);
                     int n = count(in, MAX_MEMBERS);
                     List<Member> members = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
-                        members.add(new Member(field(in), readStrings(in)));
+                        members.add(new Member(field(in), nonNegative(in.getLong()), readStrings(in)));
                     }
-                    yield new Roster(round, members);
+                    yield new Roster(round, baseHash, members);
                 }
                 default -> throw CollectivesException.protocolViolation("unknown round message type " + type);
             };
@@ -184,8 +208,19 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
         int n = count(in, MAX_ADDRESSES);
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(new String(field(in), StandardCharsets.UTF_8));
+            out.add(readString(in));
         }
         return out;
+    }
+
+    private static String readString(ByteBuffer in) {
+        return new String(field(in), StandardCharsets.UTF_8);
+    }
+
+    private static long nonNegative(long samples) {
+        if (samples < 0) {
+            throw CollectivesException.protocolViolation("negative sample count " + samples);
+        }
+        return samples;
     }
 }

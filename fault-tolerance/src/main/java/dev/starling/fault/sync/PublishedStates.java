@@ -107,6 +107,37 @@ public final class PublishedStates {
     }
 
     /**
+     * The deterministic fallback when a round has no majority (its group ended with several θ, for example when an
+     * all-reduce lost parts under load): the hash held by the most reporters of that round, ties broken by the
+     * smallest holder id, so that every peer picks the same one and the run converges back to one θ.
+     *
+     * @param round the round
+     * @return that hash's state, or null when nobody reported the round
+     */
+    public Agreed plurality(long round) {
+        Map<String, List<String>> byHash = new LinkedHashMap<>();
+        Map<String, Long> steps = new HashMap<>();
+        int reporters = 0;
+        for (Map.Entry<String, StateBeacon> e : new java.util.TreeMap<>(latest).entrySet()) {
+            StateBeacon b = e.getValue();
+            if (b.round() == round) {
+                reporters++;
+                byHash.computeIfAbsent(b.thetaHash(), h -> new ArrayList<>()).add(e.getKey());
+                steps.put(b.thetaHash(), b.innerSteps());
+            }
+        }
+        Map.Entry<String, List<String>> best = null;
+        for (Map.Entry<String, List<String>> e : byHash.entrySet()) {
+            if (best == null || e.getValue().size() > best.getValue().size() || e.getValue().size() == best
+                    .getValue().size() && e.getValue().getFirst().compareTo(best.getValue().getFirst()) < 0) {
+                best = e;
+            }
+        }
+        return best == null ? null : new Agreed(round, steps.get(best.getKey()), best.getKey(), best.getValue(),
+                reporters);
+    }
+
+    /**
      * Where a peer said it can be dialed.
      *
      * @param peer the peer

@@ -125,6 +125,7 @@ final class ChurnReport {
                     .ifPresent(t -> recoveries.add(t - k.t()));
         }
         List<Double> ratios = new ArrayList<>();
+        int joins = 0;
         int nextRound = 0;
         Map<Integer, List<RoundLine>> byPeer = new HashMap<>();
         rounds.forEach(r -> byPeer.computeIfAbsent(r.peer(), p -> new ArrayList<>()).add(r));
@@ -133,6 +134,12 @@ final class ChurnReport {
             ratios.add(s.ms() / 1000.0 / raw);
             RoundLine after = byPeer.getOrDefault(s.peer(), List.of()).stream().filter(r -> r.t() > s.t())
                     .findFirst().orElse(null);
+            boolean superseded = syncs.stream().anyMatch(o -> o.peer() == s.peer() && o.t() > s.t()
+                    && (after == null || o.t() <= after.t()));
+            if (superseded) {
+                continue; // the run moved on during this download and the peer caught up again before a round
+            }
+            joins++;
             if (after != null && after.round() == s.round() + 1 && after.group() > 0) {
                 nextRound++;
             }
@@ -147,7 +154,8 @@ final class ChurnReport {
         out.put("kills", kills.size());
         out.put("recovered", recoveries.size());
         out.put("mttr_s", mean(recoveries));
-        out.put("joins", syncs.size());
+        out.put("joins", joins);
+        out.put("downloads", syncs.size());
         out.put("joins_in_next_round", nextRound);
         out.put("join_time_ratio", median(ratios));
         out.put("join_ms_median", median(syncs.stream().map(s -> (double) s.ms()).toList()));

@@ -47,6 +47,8 @@ public final class ElasticRounds implements AutoCloseable {
     static final long JOIN_LISTEN_MILLIS = 5 * BEAT_MILLIS;
     /** φ above which a silent peer leaves the view. */
     static final double PHI_THRESHOLD = 8;
+    /** Downloads in a row before a round when the run keeps moving on during each. */
+    static final int MAX_CATCH_UPS = 3;
     /** How long a peer that sat a round out waits for that round's beacons. */
     static final long STALE_WAIT_MILLIS = 3 * BEAT_MILLIS;
 
@@ -138,7 +140,8 @@ public final class ElasticRounds implements AutoCloseable {
         node.gossip().publish(topic, b.encode());
         if (view.snapshot(0, clock.getAsLong()).size() == 1) {
             // Alone so far: say hello on the round topic (which the coordinator relays) so peers dial this one.
-            node.gossip().publish(roundTopic, RoundMessage.encode(new RoundMessage.Ready(0, 0, b.addresses())));
+            node.gossip().publish(roundTopic, RoundMessage.encode(new RoundMessage.Ready(0, 0, "",
+                    b.addresses())));
         }
     }
 
@@ -169,13 +172,17 @@ public final class ElasticRounds implements AutoCloseable {
     /**
      * The partition rule: a group may step only if it holds a strict majority of the last group this peer stepped
      * with, or, after a state download, of the peers that published that state (any group before the first round).
-     * In a split, the side without a quorum waits and catches up when the network heals. Training thread only.
+     * In a split, the side without a quorum waits and catches up when the network heals. The group must also hold a
+     * strict majority of the peers live now, so that of two groups formed for one round on different θ (a stale
+     * minority that did not resync in time) at most one steps. Training thread only.
      *
      * @param groupSize the formed group's size
      * @return true if the group may run the round
+     * @throws InterruptedException if interrupted while asking the membership view
      */
-    public boolean quorum(int groupSize) {
-        return lastGroup == 0 || 2 * groupSize > lastGroup;
+    public boolean quorum(int groupSize) throws InterruptedException {
+        int live = onOwner(this::expectedGroupSize);
+        return (lastGroup == 0 || 2 * groupSize > lastGroup) && 2 * groupSize > live;
     }
 
     /**
@@ -241,6 +248,20 @@ public final class ElasticRounds implements AutoCloseable {
         }
         PublishedStates.Agreed agreed = onOwner(published::newest);
         SyncDecision decision = SyncDecision.decide(agreed, current.round(), ownHash);
+        if (decision == SyncDecision.NONE && (agreed == null || agreed.round() < current.round())) {
+            // No majority on this peer's last round (its group ended with several θ). Peers group only with equal
+            // θ, so without this nobody would group again: all take the plurality's θ (ties: smallest holder).
+            long mine = current.round();
+            PublishedStates.Agreed plurality = onOwner(() -> published.plurality(mine));
+            // only once every member of this peer's last group has reported it, so a partial view cannot mislead
+            if (plurality != null && plurality.reporters() > 1 && plurality.reporters() >= lastGroup
+                    && !plurality.thetaHash().equals(ownHash)) {
+                LOG.warn("state sync: no majority on round {} among {} reporters; taking the plurality's θ {}", mine,
+                        plurality.reporters(), plurality.thetaHash().substring(0, 12));
+                agreed = plurality;
+                decision = SyncDecision.RESYNC;
+            }
+        }
         if (decision == SyncDecision.NONE) {
             return null;
         }

@@ -112,7 +112,8 @@ final class MeshCo2Rounds {
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
         long samples = (long) manifest.inner().steps() * config.batchSize();
-        CompletableFuture<Exchange> exchange = matchmaker.form(round, samples, dialable.get())
+        // CO2 peers have no state resync yet, so they do not group by base θ (one shared label, as before).
+        CompletableFuture<Exchange> exchange = matchmaker.form(round, samples, "co2", dialable.get())
                 .thenCompose(roster -> roster == null
                         ? CompletableFuture.completedFuture(new Exchange(List.of(), null, System.nanoTime()))
                         : allReduce(round, roster));
@@ -135,7 +136,7 @@ final class MeshCo2Rounds {
         long now = System.nanoTime();
         long cap = TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds());
         ButterflyMember member = peer.memberFor(round, labels, new GroupExchange.Deadlines(now + cap / 2,
-                now + cap));
+                now + cap), RoundMessage.weights(roster.members()));
         return butterfly.run(round, members, member, peer.update())
                 .thenApply(result -> new Exchange(members, result, System.nanoTime()));
     }

@@ -131,10 +131,10 @@ public final class MeshDiloco implements AutoCloseable {
             co2.run(rounds, stop, listener);
             return;
         }
-        int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
+        long budget = manifest.inner().seconds() > 0 ? (long) (manifest.inner().seconds() * 1e9) : Long.MAX_VALUE;
         for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
             ElasticRounds.Synced synced = elastic.catchUp(round, peer.globalHash(), round == 1);
-            if (synced != null) {
+            for (int again = 1; synced != null; again++) {
                 peer.importState(synced.image());
                 elastic.published(synced.image());
                 round = synced.image().round() + 1;
@@ -142,30 +142,35 @@ public final class MeshDiloco implements AutoCloseable {
                 if (rounds != 0 && round > rounds) {
                     return;
                 }
+                // The run may have finished a round while this peer downloaded: start from the newest state, so
+                // that it is ready in time for the very next round's group (ElasticRounds.MAX_CATCH_UPS tries).
+                synced = again < ElasticRounds.MAX_CATCH_UPS ? elastic.catchUp(round, peer.globalHash(), false) : null;
             }
             long innerStart = System.nanoTime();
-            double innerLoss = peer.innerPhase(stepListener);
-            double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
+            double innerLoss = peer.innerPhase(stepListener, budget, System::nanoTime);
+            long samples = (long) peer.lastInnerStepCount() * config.batchSize(); // this peer's weight
+            double tokensPerS = samples * config.seqLen() / ((System.nanoTime() - innerStart) / 1e9);
             if (stop.getAsBoolean()) {
                 return;
             }
-            listener.onRound(outerRound(round, innerLoss, tokensPerS));
+            listener.onRound(outerRound(round, samples, innerLoss, tokensPerS));
         }
     }
 
-    private RoundOutcome outerRound(long round, double innerLoss, double tokensPerS) throws InterruptedException {
+    private RoundOutcome outerRound(long round, long samples, double innerLoss, double tokensPerS)
+            throws InterruptedException {
         long start = System.nanoTime();
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
-        RoundMessage.Roster roster = await(matchmaker.form(round, (long) manifest.inner().steps()
-                * config.batchSize(), node.dialableAddresses()), "form round " + round + "'s group");
+        RoundMessage.Roster roster = await(matchmaker.form(round, samples, peer.globalHash(),
+                node.dialableAddresses()), "form round " + round + "'s group");
         if (roster == null) {
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
         if (!elastic.quorum(roster.members().size())) {
-            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group;"
-                    + " waiting for the network to heal", round, roster.members().size());
+            LoggerFactory.getLogger(MeshDiloco.class).warn("round {}: a group of {} is no quorum of the last group or"
+                    + " the live peers; waiting for the network to heal", round, roster.members().size());
             return new RoundOutcome(round, 0, false, innerLoss, Double.NaN, peer.globalHash(), 0, 0,
                     (System.nanoTime() - start) / 1_000_000, Double.NaN, 0, tokensPerS);
         }
@@ -179,12 +184,14 @@ public final class MeshDiloco implements AutoCloseable {
         }
         List<PeerId> members = new ArrayList<>();
         List<String> labels = new ArrayList<>();
+        List<RoundMessage.Member> kept = new ArrayList<>();
         for (RoundMessage.Member m : roster.members()) {
             PeerId id = new PeerId(m.peerId());
             if (verification != null && verification.banned(id)) {
                 continue; // every honest member holds the same bans, so all leave it out alike
             }
             members.add(id);
+            kept.add(m);
             boolean self = id.equals(node.host().peerId());
             labels.add(self ? peer.name() : id.toBase58());
             if (!self) {
@@ -196,7 +203,7 @@ public final class MeshDiloco implements AutoCloseable {
         List<String> ids = members.stream().map(PeerId::toBase58).toList();
         AdaptiveDeadlines.Phases phases = elastic.deadlines(ids, cap);
         ButterflyMember member = peer.beginRound(round, labels, new GroupExchange.Deadlines(now
-                + phases.reduceNanos(), now + phases.gatherNanos()));
+                + phases.reduceNanos(), now + phases.gatherNanos()), RoundMessage.weights(kept));
         if (attack != null) {
             attack.corrupt(peer.update(), round);
         }

@@ -31,7 +31,9 @@ class ChurnReportTest {
         now = 5;
         r.restarted(2);
         now = 6;
-        r.line(2, "state sync: round 2, 1.25 MB from 2 peers in 150 ms");
+        r.line(2, "state sync: round 1, 1.25 MB from 2 peers in 150 ms");
+        now = 7;
+        r.line(2, "state sync: round 2, 1.25 MB from 2 peers in 150 ms"); // the run moved on: caught up again
         now = 9;
         r.line(2, round(3, 3, null, 700, "dddddddddddd"));
         r.line(0, "ts=2026-11-22T06:00:00Z event=round_done round=3 group=3 inner_loss=3.10000 val_loss=3.00000"
@@ -45,6 +47,8 @@ class ChurnReportTest {
         assertEquals(1L, s.get("hash_mismatches"));
         assertEquals(2, s.get("hangs"), "one round over its deadline, one peer that ignored SIGTERM");
         assertEquals(7.0, (double) s.get("mttr_s"), 1e-9);
+        assertEquals(1, s.get("joins"), "two downloads in a row before a round are one join");
+        assertEquals(2, s.get("downloads"));
         assertEquals(1, s.get("joins_in_next_round"));
         assertEquals(1.5, (double) s.get("join_time_ratio"), 1e-9, "150 ms against 100 ms raw");
         assertEquals(4.1, (double) s.get("val_loss_start"), 1e-9);

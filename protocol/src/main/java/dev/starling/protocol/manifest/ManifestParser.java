@@ -105,7 +105,8 @@ public final class ManifestParser {
         RunManifest.Inner inner = new RunManifest.Inner(t.integer("steps", 100, 1, 1_000_000),
                 t.real("lr", 1e-3, 0.0, 10.0), t.real("min_lr", 1e-4, 0.0, 10.0), t.integer("warmup_steps", 100, 0,
                 10_000_000), t.real("beta1", 0.9, 0.0, 0.999999), t.real("beta2", 0.99, 0.0, 0.999999),
-                t.real("weight_decay", 0.1, 0.0, 10.0), t.real("grad_clip", 1.0, 0.0, 1e6));
+                t.real("weight_decay", 0.1, 0.0, 10.0), t.real("grad_clip", 1.0, 0.0, 1e6),
+                t.real("seconds", 0.0, 0.0, 1e6));
         t.finish();
         return inner;
     }

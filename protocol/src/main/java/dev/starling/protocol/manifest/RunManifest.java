@@ -61,9 +61,11 @@ public record RunManifest(String name, long seed, Model model, Data data, Inner 
      * @param beta2       AdamW beta2
      * @param weightDecay decoupled weight decay on 2-D tensors
      * @param gradClip    global gradient-norm clip (0: none)
+     * @param seconds     time budget of an inner phase (0: none): a peer stops after H steps or this long, at least
+     *                    one step, so slower peers do fewer steps and count for fewer samples in the aggregate
      */
     public record Inner(int steps, double lr, double minLr, int warmupSteps, double beta1, double beta2,
-                        double weightDecay, double gradClip) {
+                        double weightDecay, double gradClip, double seconds) {
     }
 
     /**

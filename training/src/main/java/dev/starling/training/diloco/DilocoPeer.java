@@ -56,6 +56,7 @@ public final class DilocoPeer implements AutoCloseable {
     private float deltaScale = 1f;
     private Aggregator reducer;
     private double lastInnerLoss = Double.NaN;
+    private int lastInnerSteps;
 
     /**
      * Creates a peer whose model starts at the run's shared initialisation.
@@ -131,16 +132,44 @@ public final class DilocoPeer implements AutoCloseable {
      * @return the mean training loss over them
      */
     public double innerPhase(final StepListener listener) {
+        return innerPhase(listener, Long.MAX_VALUE, System::nanoTime);
+    }
+
+    /**
+     * Runs inner steps until H are done or {@code budgetNanos} has passed, whichever comes first, but at least one
+     * (heterogeneous peers: a faster one does more steps inside the round's time and is weighted by its samples).
+     *
+     * @param listener    told after every step, or null
+     * @param budgetNanos the time budget ({@code Long.MAX_VALUE}: exactly H steps)
+     * @param clock       monotonic nanoseconds
+     * @return the mean training loss over the steps done ({@link #lastInnerStepCount()} of them)
+     */
+    public double innerPhase(final StepListener listener, final long budgetNanos,
+                             final java.util.function.LongSupplier clock) {
+        long start = budgetNanos == Long.MAX_VALUE ? 0 : clock.getAsLong();
         double sum = 0;
-        for (int s = 0; s < outer.innerSteps(); s++) {
+        int s = 0;
+        while (s < outer.innerSteps() && (s == 0 || budgetNanos == Long.MAX_VALUE
+                || clock.getAsLong() - start < budgetNanos)) {
             double loss = trainer.step();
             sum += loss;
+            s++;
             if (listener != null) {
-                listener.onStep(s + 1, outer.innerSteps(), loss);
+                listener.onStep(s, outer.innerSteps(), loss);
             }
         }
-        lastInnerLoss = sum / outer.innerSteps();
+        lastInnerSteps = s;
+        lastInnerLoss = sum / s;
         return lastInnerLoss;
+    }
+
+    /**
+     * Inner steps the last inner phase ran (H unless a time budget cut it short).
+     *
+     * @return the step count
+     */
+    public int lastInnerStepCount() {
+        return lastInnerSteps;
     }
 
     /**
@@ -153,11 +182,25 @@ public final class DilocoPeer implements AutoCloseable {
      */
     public ButterflyMember beginRound(final long round, final List<String> roster,
                                       final GroupExchange.Deadlines deadlines) {
+        return beginRound(round, roster, deadlines, null);
+    }
+
+    /**
+     * Computes this round's update and the butterfly member that sends it, weighting members in the aggregate.
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @param weights   per-member weights in roster order (samples each processed), or null for equal weights
+     * @return the member (its update is {@link #update()})
+     */
+    public ButterflyMember beginRound(final long round, final List<String> roster,
+                                      final GroupExchange.Deadlines deadlines, final double[] weights) {
         if (!roster.contains(name())) {
             throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
         takeUpdate();
-        return memberFor(round, roster, deadlines);
+        return memberFor(round, roster, deadlines, weights);
     }
 
     /**
@@ -187,13 +230,27 @@ public final class DilocoPeer implements AutoCloseable {
      */
     public ButterflyMember memberFor(final long round, final List<String> roster,
                                      final GroupExchange.Deadlines deadlines) {
+        return memberFor(round, roster, deadlines, null);
+    }
+
+    /**
+     * {@link #memberFor(long, List, GroupExchange.Deadlines)} with per-member weights in the aggregate.
+     *
+     * @param round     the round number
+     * @param roster    the round's members, by name, in roster order
+     * @param deadlines the round's deadlines on the exchange's clock
+     * @param weights   per-member weights in roster order (samples each processed), or null for equal weights
+     * @return the member
+     */
+    public ButterflyMember memberFor(final long round, final List<String> roster,
+                                     final GroupExchange.Deadlines deadlines, final double[] weights) {
         int self = roster.indexOf(name());
         if (self < 0) {
             throw new IllegalArgumentException(name() + " is not in the roster " + roster);
         }
         ButterflyConfig config = new ButterflyConfig(roster, self, delta.length, PartSplit.even(),
-            outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(), null,
-            null, runIdHash, round, deadlines.reduceNanos(), deadlines.gatherNanos());
+            outer.contributionCodec(), outer.aggregateCodec(), reducer != null ? reducer : outer.aggregator(),
+            weights, null, runIdHash, round, deadlines.reduceNanos(), deadlines.gatherNanos());
         return new ButterflyMember(config, errorFeedback);
     }
 
