@@ -14,21 +14,26 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code lse (B,NH,T)}; backward recomputes each row of probabilities from q, k and the saved
  * {@code lse}. Each (b,h) task copies its head's keys and values to {@code (hd,T)} scratch so that a
  * row of scores is a run of FMAs over keys, with no horizontal sums, and exponentials are
- * vectorised with {@link VectorMath#exp}. Work is split over
+ * vectorised with {@link VectorMath#exp}. Query rows go in blocks of four: {@code P V}, {@code dS K},
+ * {@code dS^T Q} and {@code P^T dY} are then register-blocked products that load each key, value or
+ * gradient row once per block (not once per query row), which halved the backward's time; the sums
+ * keep the order of the one-row loop, so results are bit-identical to it. Work is split over
  * {@code B*NH} (batch, head) tasks; each writes only its own head's columns, so threads never
  * share an output element. Thread: the pool's owner thread.
  */
 public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ThreadLocal<Task> TASKS = ThreadLocal.withInitial(Task::new);
+    /** Query rows handled together, so each key, value and gradient row is loaded once per block. */
+    private static final int ROWS = 4;
 
     private Attention() {
     }
 
     /**
      * The scratch length that {@link #forward} and {@link #backward} need: per (b,h) task, the
-     * head's keys and values transposed to {@code (hd,T)} and two {@code T}-long rows, so
-     * {@code 2*B*T*C + 2*B*NH*T} floats in all (never {@code T x T}).
+     * head's keys and values transposed to {@code (hd,T)} and two blocks of four {@code T}-long rows
+     * (probabilities and their gradient), so {@code 2*B*T*C + 8*B*NH*T} floats in all (never {@code T x T}).
      *
      * @param b  batch
      * @param t  sequence length
@@ -41,7 +46,7 @@ public final class Attention {
     }
 
     private static int perTask(int t, int hd) {
-        return 2 * hd * t + 2 * t;
+        return 2 * hd * t + 2 * ROWS * t;
     }
 
     /**
@@ -147,26 +152,36 @@ public final class Attention {
         int kt = task * perTask(t, hd);
         int scores = kt + 2 * hd * t;
         transpose(qkv, base, 1, c, h, hd, t, scratch, kt);
-        for (int i = 0; i < t; i++) {
-            int n = i + 1;
-            rowTimesTransposed(qkv, base + i * row + h * hd, scratch, kt, t, hd, scratch, scores, n);
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                max = Math.max(max, scratch[scores + j]);
+        for (int i0 = 0; i0 < t; i0 += ROWS) {
+            int rows = Math.min(ROWS, t - i0);
+            int nMax = i0 + rows;
+            for (int r = 0; r < ROWS; r++) {
+                int s = scores + r * t;
+                if (r >= rows) {
+                    java.util.Arrays.fill(scratch, s, s + nMax, 0f);
+                    continue;
+                }
+                int n = i0 + r + 1;
+                rowTimesTransposed(qkv, base + (i0 + r) * row + h * hd, scratch, kt, t, hd, scratch, s, n);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    max = Math.max(max, scratch[s + j]);
+                }
+                float shift = max * scale;
+                expShifted(scratch, s, n, scale, shift);
+                float sum = 0f;
+                for (int j = 0; j < n; j++) {
+                    sum += scratch[s + j];
+                }
+                float inv = 1f / sum;
+                for (int j = 0; j < n; j++) {
+                    scratch[s + j] *= inv;
+                }
+                java.util.Arrays.fill(scratch, s + n, s + nMax, 0f);
+                lse[lseOff + task * t + i0 + r] = shift + (float) Math.log(sum);
             }
-            float shift = max * scale;
-            expShifted(scratch, scores, n, scale, shift);
-            float sum = 0f;
-            for (int j = 0; j < n; j++) {
-                sum += scratch[scores + j];
-            }
-            int yo = yOff + (bi * t + i) * c + h * hd;
-            java.util.Arrays.fill(y, yo, yo + hd, 0f);
-            float inv = 1f / sum;
-            for (int j = 0; j < n; j++) {
-                axpy(scratch[scores + j] * inv, qkv, base + j * row + 2 * c + h * hd, y, yo, hd);
-            }
-            lse[lseOff + task * t + i] = shift + (float) Math.log(sum);
+            weightedRows(scratch, scores, t, rows, qkv, base + 2 * c + h * hd, row, nMax,
+                    y, yOff + (bi * t + i0) * c + h * hd, c, hd);
         }
     }
 
@@ -263,41 +278,175 @@ public final class Attention {
         int kt = task * perTask(t, hd);
         int vt = kt + hd * t;
         int p = vt + hd * t;
-        int ds = p + t;
+        int ds = p + ROWS * t;
         transpose(qkv, base, 1, c, h, hd, t, scratch, kt);
         transpose(qkv, base, 2, c, h, hd, t, scratch, vt);
         for (int i = 0; i < t; i++) {
-            int d = dbase + i * row + h * hd;
+            int d = dbase + i * row + c + h * hd;
             java.util.Arrays.fill(dqkv, d, d + hd, 0f);
             java.util.Arrays.fill(dqkv, d + c, d + c + hd, 0f);
-            java.util.Arrays.fill(dqkv, d + 2 * c, d + 2 * c + hd, 0f);
         }
-        for (int i = 0; i < t; i++) {
-            int n = i + 1;
-            int q = base + i * row + h * hd;
-            int dyo = dyOff + (bi * t + i) * c + h * hd;
-            rowTimesTransposed(qkv, q, scratch, kt, t, hd, scratch, p, n);
-            expShifted(scratch, p, n, scale, lse[lseOff + task * t + i]);
-            rowTimesTransposed(dy, dyo, scratch, vt, t, hd, scratch, ds, n);
-            float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
-            int upper = S.loopBound(n);
-            int j = 0;
-            for (; j < upper; j += S.length()) {
-                FloatVector pv = FloatVector.fromArray(S, scratch, p + j);
-                FloatVector dp = FloatVector.fromArray(S, scratch, ds + j);
-                pv.mul(dp.sub(dDotY)).mul(scale).intoArray(scratch, ds + j);
+        for (int i0 = 0; i0 < t; i0 += ROWS) {
+            int rows = Math.min(ROWS, t - i0);
+            int nMax = i0 + rows;
+            for (int r = 0; r < ROWS; r++) {
+                int pr = p + r * t;
+                int dsr = ds + r * t;
+                if (r >= rows) {
+                    java.util.Arrays.fill(scratch, pr, pr + nMax, 0f);
+                    java.util.Arrays.fill(scratch, dsr, dsr + nMax, 0f);
+                    continue;
+                }
+                int i = i0 + r;
+                int n = i + 1;
+                int dyo = dyOff + (bi * t + i) * c + h * hd;
+                rowTimesTransposed(qkv, base + i * row + h * hd, scratch, kt, t, hd, scratch, pr, n);
+                expShifted(scratch, pr, n, scale, lse[lseOff + task * t + i]);
+                rowTimesTransposed(dy, dyo, scratch, vt, t, hd, scratch, dsr, n);
+                float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
+                int upper = S.loopBound(n);
+                int j = 0;
+                for (; j < upper; j += S.length()) {
+                    FloatVector pv = FloatVector.fromArray(S, scratch, pr + j);
+                    FloatVector dp = FloatVector.fromArray(S, scratch, dsr + j);
+                    pv.mul(dp.sub(dDotY)).mul(scale).intoArray(scratch, dsr + j);
+                }
+                for (; j < n; j++) {
+                    scratch[dsr + j] = scratch[pr + j] * (scratch[dsr + j] - dDotY) * scale;
+                }
+                java.util.Arrays.fill(scratch, pr + n, pr + nMax, 0f);
+                java.util.Arrays.fill(scratch, dsr + n, dsr + nMax, 0f);
             }
-            for (; j < n; j++) {
-                scratch[ds + j] = scratch[p + j] * (scratch[ds + j] - dDotY) * scale;
+            int q0 = base + i0 * row + h * hd;
+            weightedRows(scratch, ds, t, rows, qkv, base + c + h * hd, row, nMax,
+                    dqkv, dbase + i0 * row + h * hd, row, hd);
+            accumulateOuter(scratch, ds, t, rows, qkv, q0, row, nMax, dqkv, dbase + c + h * hd, row, hd);
+            accumulateOuter(scratch, p, t, rows, dy, dyOff + (bi * t + i0) * c + h * hd, c, nMax,
+                    dqkv, dbase + 2 * c + h * hd, row, hd);
+        }
+    }
+
+    /**
+     * {@code (ROWS,n) x (n,hd) -> (rows,hd)}: {@code out_r = sum_{j<n} w[r*t+j] * m_j} for the first
+     * {@code rows} of {@link #ROWS} weight rows (stride t), overwriting out. Two vectors of columns at
+     * a time with all four rows' sums in registers, so each m row is loaded once per block of rows;
+     * the sum runs over j in order, one FMA per term.
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void weightedRows(float[] w, int wOff, int t, int rows, float[] m, int mOff, int ldm, int n,
+                                     float[] out, int oOff, int ldo, int hd) {
+        int lanes = S.length();
+        int w1 = wOff + t;
+        int w2 = wOff + 2 * t;
+        int w3 = wOff + 3 * t;
+        int d = 0;
+        for (; d + 2 * lanes <= hd; d += 2 * lanes) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector b1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector b2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            FloatVector b3 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                int mj = mOff + j * ldm + d;
+                FloatVector ma = FloatVector.fromArray(S, m, mj);
+                FloatVector mb = FloatVector.fromArray(S, m, mj + lanes);
+                FloatVector s0 = FloatVector.broadcast(S, w[wOff + j]);
+                a0 = ma.fma(s0, a0);
+                b0 = mb.fma(s0, b0);
+                FloatVector s1 = FloatVector.broadcast(S, w[w1 + j]);
+                a1 = ma.fma(s1, a1);
+                b1 = mb.fma(s1, b1);
+                FloatVector s2 = FloatVector.broadcast(S, w[w2 + j]);
+                a2 = ma.fma(s2, a2);
+                b2 = mb.fma(s2, b2);
+                FloatVector s3 = FloatVector.broadcast(S, w[w3 + j]);
+                a3 = ma.fma(s3, a3);
+                b3 = mb.fma(s3, b3);
             }
-            int dq = dbase + i * row + h * hd;
-            for (j = 0; j < n; j++) {
-                float g = scratch[ds + j];
-                int k = base + j * row + c + h * hd;
-                int dk = dbase + j * row + c + h * hd;
-                axpy(g, qkv, k, dqkv, dq, hd);
-                axpy(g, qkv, q, dqkv, dk, hd);
-                axpy(scratch[p + j], dy, dyo, dqkv, dk + c, hd);
+            int o = oOff + d;
+            a0.intoArray(out, o);
+            b0.intoArray(out, o + lanes);
+            if (rows > 1) {
+                a1.intoArray(out, o + ldo);
+                b1.intoArray(out, o + ldo + lanes);
+            }
+            if (rows > 2) {
+                a2.intoArray(out, o + 2 * ldo);
+                b2.intoArray(out, o + 2 * ldo + lanes);
+            }
+            if (rows > 3) {
+                a3.intoArray(out, o + 3 * ldo);
+                b3.intoArray(out, o + 3 * ldo + lanes);
+            }
+        }
+        for (; d < hd; d++) {
+            for (int r = 0; r < rows; r++) {
+                float acc = 0f;
+                for (int j = 0; j < n; j++) {
+                    acc = Math.fma(m[mOff + j * ldm + d], w[wOff + r * t + j], acc);
+                }
+                out[oOff + r * ldo + d] = acc;
+            }
+        }
+    }
+
+    /**
+     * {@code (ROWS,n)^T x (ROWS,hd) -> (n,hd)}, accumulated: {@code out_j += sum_r w[r*t+j] * x_r} for
+     * j < n, rows r in order (weights of rows past {@code rows} are zero and their x is row 0).
+     * The four x rows' current two vectors stay in registers while j runs, so each out row is read
+     * and written once per block of rows instead of once per row.
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void accumulateOuter(float[] w, int wOff, int t, int rows, float[] x, int xOff, int ldx, int n,
+                                        float[] out, int oOff, int ldo, int hd) {
+        int lanes = S.length();
+        int x1 = xOff + (rows > 1 ? ldx : 0);
+        int x2 = xOff + (rows > 2 ? 2 * ldx : 0);
+        int x3 = xOff + (rows > 3 ? 3 * ldx : 0);
+        int w1 = wOff + t;
+        int w2 = wOff + 2 * t;
+        int w3 = wOff + 3 * t;
+        int d = 0;
+        for (; d + 2 * lanes <= hd; d += 2 * lanes) {
+            FloatVector xa0 = FloatVector.fromArray(S, x, xOff + d);
+            FloatVector xb0 = FloatVector.fromArray(S, x, xOff + d + lanes);
+            FloatVector xa1 = FloatVector.fromArray(S, x, x1 + d);
+            FloatVector xb1 = FloatVector.fromArray(S, x, x1 + d + lanes);
+            FloatVector xa2 = FloatVector.fromArray(S, x, x2 + d);
+            FloatVector xb2 = FloatVector.fromArray(S, x, x2 + d + lanes);
+            FloatVector xa3 = FloatVector.fromArray(S, x, x3 + d);
+            FloatVector xb3 = FloatVector.fromArray(S, x, x3 + d + lanes);
+            for (int j = 0; j < n; j++) {
+                int o = oOff + j * ldo + d;
+                FloatVector a = FloatVector.fromArray(S, out, o);
+                FloatVector b = FloatVector.fromArray(S, out, o + lanes);
+                FloatVector s0 = FloatVector.broadcast(S, w[wOff + j]);
+                a = xa0.fma(s0, a);
+                b = xb0.fma(s0, b);
+                FloatVector s1 = FloatVector.broadcast(S, w[w1 + j]);
+                a = xa1.fma(s1, a);
+                b = xb1.fma(s1, b);
+                FloatVector s2 = FloatVector.broadcast(S, w[w2 + j]);
+                a = xa2.fma(s2, a);
+                b = xb2.fma(s2, b);
+                FloatVector s3 = FloatVector.broadcast(S, w[w3 + j]);
+                a = xa3.fma(s3, a);
+                b = xb3.fma(s3, b);
+                a.intoArray(out, o);
+                b.intoArray(out, o + lanes);
+            }
+        }
+        for (; d < hd; d++) {
+            for (int j = 0; j < n; j++) {
+                int o = oOff + j * ldo + d;
+                float acc = out[o];
+                for (int r = 0; r < rows; r++) {
+                    acc = Math.fma(x[xOff + r * ldx + d], w[wOff + r * t + j], acc);
+                }
+                out[o] = acc;
             }
         }
     }
@@ -317,18 +466,6 @@ public final class Attention {
             sum += a[aOff + i] * b[bOff + i];
         }
         return sum;
-    }
-
-    private static void axpy(float alpha, float[] x, int xOff, float[] yv, int yo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
-        FloatVector av = FloatVector.broadcast(S, alpha);
-        for (; i < upper; i += S.length()) {
-            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, yv, yo + i)).intoArray(yv, yo + i);
-        }
-        for (; i < n; i++) {
-            yv[yo + i] += alpha * x[xOff + i];
-        }
     }
 
     /**
