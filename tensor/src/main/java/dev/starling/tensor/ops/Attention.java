@@ -68,8 +68,37 @@ public final class Attention {
     @SuppressWarnings("checkstyle:ParameterNumber")
     public static void forward(ParallelFor pool, float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
                                float[] scratch, int b, int t, int c, int nh) {
+        forward(pool, y, yOff, lse, lseOff, qkv, qkvOff, scratch, b, t, c, nh, 0f, 0L);
+    }
+
+    /**
+     * Forward with dropout on the attention probabilities (nanoGPT's {@code attn_dropout}):
+     * probability {@code (b,h,i,j)} is kept iff {@link Dropout#keep}{@code (seed, ((b*NH+h)*T+i)*T+j, p)}
+     * and kept ones are scaled by {@code 1/(1-p)}. The mask is a function of the seed and the
+     * position, so nothing is saved; {@link #backward} with the same seed and p regenerates it.
+     *
+     * @param pool     the worker team
+     * @param y        output (B,T,C) at yOff
+     * @param yOff     offset of y
+     * @param lse      saved log-sum-exp (B,NH,T) of the undropped scores at lseOff
+     * @param lseOff   offset of lse
+     * @param qkv      input (B,T,3C) at qkvOff
+     * @param qkvOff   offset of qkv
+     * @param scratch  at least {@link #scratchSize} floats
+     * @param b        batch
+     * @param t        sequence length
+     * @param c        channels
+     * @param nh       heads
+     * @param dropP    drop probability in {@code [0,1)}; 0 for none
+     * @param dropSeed the mask's seed (fresh per step and per layer)
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void forward(ParallelFor pool, float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
+                               float[] scratch, int b, int t, int c, int nh, float dropP, long dropSeed) {
         Task k = TASKS.get();
         k.set(false, null, 0, null, 0, y, yOff, lse, lseOff, qkv, qkvOff, scratch, t, c, nh);
+        k.dropP = dropP;
+        k.dropSeed = dropSeed;
         pool.run(b * nh, k);
         k.set(false, null, 0, null, 0, null, 0, null, 0, null, 0, null, 0, 0, 0);
     }
@@ -142,7 +171,7 @@ public final class Attention {
 
     @SuppressWarnings("checkstyle:ParameterNumber")
     private static void forwardHead(float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
-                                    float[] scratch, int task, int t, int c, int nh) {
+                                    float[] scratch, int task, int t, int c, int nh, float dropP, long dropSeed) {
         int bi = task / nh;
         int h = task % nh;
         int hd = c / nh;
@@ -177,6 +206,13 @@ public final class Attention {
                 for (int j = 0; j < n; j++) {
                     scratch[s + j] *= inv;
                 }
+                if (dropP > 0f) {
+                    float keepScale = 1f / (1f - dropP);
+                    long first = ((long) task * t + i0 + r) * t;
+                    for (int j = 0; j < n; j++) {
+                        scratch[s + j] = Dropout.keep(dropSeed, first + j, dropP) ? scratch[s + j] * keepScale : 0f;
+                    }
+                }
                 java.util.Arrays.fill(scratch, s + n, s + nMax, 0f);
                 lse[lseOff + task * t + i0 + r] = shift + (float) Math.log(sum);
             }
@@ -209,8 +245,40 @@ public final class Attention {
     public static void backward(ParallelFor pool, float[] dqkv, int dqkvOff, float[] dy, int dyOff,
                                 float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
                                 float[] scratch, int b, int t, int c, int nh) {
+        backward(pool, dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, b, t, c, nh, 0f, 0L);
+    }
+
+    /**
+     * Backward of {@link #forward(ParallelFor, float[], int, float[], int, float[], int, float[], int, int, int,
+     * int, float, long)} with attention dropout; the same p and seed regenerate the forward's mask.
+     *
+     * @param pool     the worker team
+     * @param dqkv     output gradient of qkv at dqkvOff (overwritten)
+     * @param dqkvOff  its offset
+     * @param dy       gradient of y (B,T,C) at dyOff
+     * @param dyOff    its offset
+     * @param y        the forward output at yOff
+     * @param yOff     its offset
+     * @param lse      the saved log-sum-exp at lseOff
+     * @param lseOff   its offset
+     * @param qkv      the forward input at qkvOff
+     * @param qkvOff   its offset
+     * @param scratch  at least {@link #scratchSize} floats
+     * @param b        batch
+     * @param t        sequence length
+     * @param c        channels
+     * @param nh       heads
+     * @param dropP    the forward's drop probability
+     * @param dropSeed the forward's mask seed
+     */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public static void backward(ParallelFor pool, float[] dqkv, int dqkvOff, float[] dy, int dyOff,
+                                float[] y, int yOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
+                                float[] scratch, int b, int t, int c, int nh, float dropP, long dropSeed) {
         Task k = TASKS.get();
         k.set(true, dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, t, c, nh);
+        k.dropP = dropP;
+        k.dropSeed = dropSeed;
         pool.run(b * nh, k);
         k.set(false, null, 0, null, 0, null, 0, null, 0, null, 0, null, 0, 0, 0);
     }
@@ -232,6 +300,8 @@ public final class Attention {
         private int t;
         private int c;
         private int nh;
+        private float dropP;
+        private long dropSeed;
 
         @SuppressWarnings("checkstyle:ParameterNumber")
         void set(boolean isBackward, float[] dqkvArr, int dqkvAt, float[] dyArr, int dyAt, float[] yArr, int yAt,
@@ -257,9 +327,10 @@ public final class Attention {
         @Override
         public void accept(int task) {
             if (backward) {
-                backwardHead(dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh);
+                backwardHead(dqkv, dqkvOff, dy, dyOff, y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh,
+                        dropP, dropSeed);
             } else {
-                forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh);
+                forwardHead(y, yOff, lse, lseOff, qkv, qkvOff, scratch, task, t, c, nh, dropP, dropSeed);
             }
         }
     }
@@ -267,7 +338,7 @@ public final class Attention {
     @SuppressWarnings("checkstyle:ParameterNumber")
     private static void backwardHead(float[] dqkv, int dqkvOff, float[] dy, int dyOff, float[] y, int yOff,
                                      float[] lse, int lseOff, float[] qkv, int qkvOff, float[] scratch,
-                                     int task, int t, int c, int nh) {
+                                     int task, int t, int c, int nh, float dropP, long dropSeed) {
         int bi = task / nh;
         int h = task % nh;
         int hd = c / nh;
@@ -304,8 +375,19 @@ public final class Attention {
                 expShifted(scratch, pr, n, scale, lse[lseOff + task * t + i]);
                 rowTimesTransposed(dy, dyo, scratch, vt, t, hd, scratch, dsr, n);
                 float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
-                int upper = S.loopBound(n);
+                int upper = dropP > 0f ? 0 : S.loopBound(n);
                 int j = 0;
+                if (dropP > 0f) {
+                    // dropped: dP = dP' * mask/(1-p); dV takes the dropped probabilities P' = P * mask/(1-p).
+                    // sum_j P dP = sum_j P' dP' = dY.y, so dDotY needs no change.
+                    float keepScale = 1f / (1f - dropP);
+                    long first = ((long) task * t + i) * t;
+                    for (; j < n; j++) {
+                        float f = Dropout.keep(dropSeed, first + j, dropP) ? keepScale : 0f;
+                        scratch[dsr + j] = scratch[pr + j] * (scratch[dsr + j] * f - dDotY) * scale;
+                        scratch[pr + j] *= f;
+                    }
+                }
                 for (; j < upper; j += S.length()) {
                     FloatVector pv = FloatVector.fromArray(S, scratch, pr + j);
                     FloatVector dp = FloatVector.fromArray(S, scratch, dsr + j);
