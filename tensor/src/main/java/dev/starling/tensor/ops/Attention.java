@@ -115,47 +115,6 @@ public final class Attention {
         }
     }
 
-    /** out[j] = sum_d q[d] * mt[d*t + j] for j in [0, n): dot products as FMAs over j, no reductions. */
-    @SuppressWarnings("checkstyle:ParameterNumber")
-    private static void rowTimesTransposed(float[] q, int qOff, float[] mt, int mOff, int t, int hd,
-                                           float[] out, int oOff, int n) {
-        int lanes = S.length();
-        int upper = S.loopBound(n);
-        int j = 0;
-        for (; j + 4 * lanes <= upper; j += 4 * lanes) {
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S);
-            FloatVector a3 = FloatVector.zero(S);
-            for (int d = 0; d < hd; d++) {
-                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
-                int m = mOff + d * t + j;
-                a0 = FloatVector.fromArray(S, mt, m).fma(qd, a0);
-                a1 = FloatVector.fromArray(S, mt, m + lanes).fma(qd, a1);
-                a2 = FloatVector.fromArray(S, mt, m + 2 * lanes).fma(qd, a2);
-                a3 = FloatVector.fromArray(S, mt, m + 3 * lanes).fma(qd, a3);
-            }
-            a0.intoArray(out, oOff + j);
-            a1.intoArray(out, oOff + j + lanes);
-            a2.intoArray(out, oOff + j + 2 * lanes);
-            a3.intoArray(out, oOff + j + 3 * lanes);
-        }
-        for (; j < upper; j += lanes) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int d = 0; d < hd; d++) {
-                acc = FloatVector.fromArray(S, mt, mOff + d * t + j).fma(FloatVector.broadcast(S, q[qOff + d]), acc);
-            }
-            acc.intoArray(out, oOff + j);
-        }
-        for (; j < n; j++) {
-            float acc = 0f;
-            for (int d = 0; d < hd; d++) {
-                acc = Math.fma(mt[mOff + d * t + j], q[qOff + d], acc);
-            }
-            out[oOff + j] = acc;
-        }
-    }
-
     /** row[j] = exp(row[j] * scale - shift) for j in [0, n), elementwise and reproducible. */
     private static void expShifted(float[] row, int off, int n, float scale, float shift) {
         int upper = S.loopBound(n);
@@ -184,6 +143,7 @@ public final class Attention {
         for (int i0 = 0; i0 < t; i0 += ROWS) {
             int rows = Math.min(ROWS, t - i0);
             int nMax = i0 + rows;
+            rowsTimes(qkv, base + i0 * row + h * hd, row, rows, scratch, kt, t, hd, scratch, scores, t, nMax);
             for (int r = 0; r < ROWS; r++) {
                 int s = scores + r * t;
                 if (r >= rows) {
@@ -191,7 +151,6 @@ public final class Attention {
                     continue;
                 }
                 int n = i0 + r + 1;
-                rowTimesTransposed(qkv, base + (i0 + r) * row + h * hd, scratch, kt, t, hd, scratch, s, n);
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < n; j++) {
                     max = Math.max(max, scratch[s + j]);
@@ -216,7 +175,7 @@ public final class Attention {
                 java.util.Arrays.fill(scratch, s + n, s + nMax, 0f);
                 lse[lseOff + task * t + i0 + r] = shift + (float) Math.log(sum);
             }
-            weightedRows(scratch, scores, t, rows, qkv, base + 2 * c + h * hd, row, nMax,
+            rowsTimes(scratch, scores, t, rows, qkv, base + 2 * c + h * hd, row, nMax,
                     y, yOff + (bi * t + i0) * c + h * hd, c, hd);
         }
     }
@@ -360,6 +319,8 @@ public final class Attention {
         for (int i0 = 0; i0 < t; i0 += ROWS) {
             int rows = Math.min(ROWS, t - i0);
             int nMax = i0 + rows;
+            rowsTimes(qkv, base + i0 * row + h * hd, row, rows, scratch, kt, t, hd, scratch, p, t, nMax);
+            rowsTimes(dy, dyOff + (bi * t + i0) * c + h * hd, c, rows, scratch, vt, t, hd, scratch, ds, t, nMax);
             for (int r = 0; r < ROWS; r++) {
                 int pr = p + r * t;
                 int dsr = ds + r * t;
@@ -371,9 +332,7 @@ public final class Attention {
                 int i = i0 + r;
                 int n = i + 1;
                 int dyo = dyOff + (bi * t + i) * c + h * hd;
-                rowTimesTransposed(qkv, base + i * row + h * hd, scratch, kt, t, hd, scratch, pr, n);
                 expShifted(scratch, pr, n, scale, lse[lseOff + task * t + i]);
-                rowTimesTransposed(dy, dyo, scratch, vt, t, hd, scratch, dsr, n);
                 float dDotY = dot(dy, dyo, y, yOff + (bi * t + i) * c + h * hd, hd);
                 int upper = dropP > 0f ? 0 : S.loopBound(n);
                 int j = 0;
@@ -400,7 +359,7 @@ public final class Attention {
                 java.util.Arrays.fill(scratch, dsr + n, dsr + nMax, 0f);
             }
             int q0 = base + i0 * row + h * hd;
-            weightedRows(scratch, ds, t, rows, qkv, base + c + h * hd, row, nMax,
+            rowsTimes(scratch, ds, t, rows, qkv, base + c + h * hd, row, nMax,
                     dqkv, dbase + i0 * row + h * hd, row, hd);
             accumulateOuter(scratch, ds, t, rows, qkv, q0, row, nMax, dqkv, dbase + c + h * hd, row, hd);
             accumulateOuter(scratch, p, t, rows, dy, dyOff + (bi * t + i0) * c + h * hd, c, nMax,
@@ -409,68 +368,95 @@ public final class Attention {
     }
 
     /**
-     * {@code (ROWS,n) x (n,hd) -> (rows,hd)}: {@code out_r = sum_{j<n} w[r*t+j] * m_j} for the first
-     * {@code rows} of {@link #ROWS} weight rows (stride t), overwriting out. Two vectors of columns at
-     * a time with all four rows' sums in registers, so each m row is loaded once per block of rows;
-     * the sum runs over j in order, one FMA per term.
+     * {@code (rows,kn) x (kn,cols) -> (rows,cols)}, overwriting out:
+     * {@code out[r*ldo + col] = sum_{k<kn} a[aOff + r*lda + k] * b[bOff + k*ldb + col]} for the first
+     * {@code rows <= ROWS} rows. Two vectors of columns by four rows stay in registers while k runs,
+     * so each row of b is loaded once per block of rows; the sum runs over k in order, one FMA per
+     * term. Serves the scores ({@code Q K^T} against the transposed keys) and the products
+     * {@code P V} and {@code dS K}.
      */
     @SuppressWarnings("checkstyle:ParameterNumber")
-    private static void weightedRows(float[] w, int wOff, int t, int rows, float[] m, int mOff, int ldm, int n,
-                                     float[] out, int oOff, int ldo, int hd) {
+    private static void rowsTimes(float[] a, int aOff, int lda, int rows, float[] b, int bOff, int ldb, int kn,
+                                  float[] out, int oOff, int ldo, int cols) {
         int lanes = S.length();
-        int w1 = wOff + t;
-        int w2 = wOff + 2 * t;
-        int w3 = wOff + 3 * t;
-        int d = 0;
-        for (; d + 2 * lanes <= hd; d += 2 * lanes) {
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector b0 = FloatVector.zero(S);
-            FloatVector a1 = FloatVector.zero(S);
-            FloatVector b1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S);
-            FloatVector b2 = FloatVector.zero(S);
-            FloatVector a3 = FloatVector.zero(S);
-            FloatVector b3 = FloatVector.zero(S);
-            for (int j = 0; j < n; j++) {
-                int mj = mOff + j * ldm + d;
-                FloatVector ma = FloatVector.fromArray(S, m, mj);
-                FloatVector mb = FloatVector.fromArray(S, m, mj + lanes);
-                FloatVector s0 = FloatVector.broadcast(S, w[wOff + j]);
-                a0 = ma.fma(s0, a0);
-                b0 = mb.fma(s0, b0);
-                FloatVector s1 = FloatVector.broadcast(S, w[w1 + j]);
-                a1 = ma.fma(s1, a1);
-                b1 = mb.fma(s1, b1);
-                FloatVector s2 = FloatVector.broadcast(S, w[w2 + j]);
-                a2 = ma.fma(s2, a2);
-                b2 = mb.fma(s2, b2);
-                FloatVector s3 = FloatVector.broadcast(S, w[w3 + j]);
-                a3 = ma.fma(s3, a3);
-                b3 = mb.fma(s3, b3);
+        int a1 = aOff + (rows > 1 ? lda : 0);
+        int a2 = aOff + (rows > 2 ? 2 * lda : 0);
+        int a3 = aOff + (rows > 3 ? 3 * lda : 0);
+        int upper = S.loopBound(cols);
+        int col = 0;
+        for (; col + 2 * lanes <= upper; col += 2 * lanes) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector d0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            FloatVector d1 = FloatVector.zero(S);
+            FloatVector c2 = FloatVector.zero(S);
+            FloatVector d2 = FloatVector.zero(S);
+            FloatVector c3 = FloatVector.zero(S);
+            FloatVector d3 = FloatVector.zero(S);
+            for (int k = 0; k < kn; k++) {
+                int bk = bOff + k * ldb + col;
+                FloatVector x = FloatVector.fromArray(S, b, bk);
+                FloatVector y = FloatVector.fromArray(S, b, bk + lanes);
+                FloatVector s0 = FloatVector.broadcast(S, a[aOff + k]);
+                c0 = x.fma(s0, c0);
+                d0 = y.fma(s0, d0);
+                FloatVector s1 = FloatVector.broadcast(S, a[a1 + k]);
+                c1 = x.fma(s1, c1);
+                d1 = y.fma(s1, d1);
+                FloatVector s2 = FloatVector.broadcast(S, a[a2 + k]);
+                c2 = x.fma(s2, c2);
+                d2 = y.fma(s2, d2);
+                FloatVector s3 = FloatVector.broadcast(S, a[a3 + k]);
+                c3 = x.fma(s3, c3);
+                d3 = y.fma(s3, d3);
             }
-            int o = oOff + d;
-            a0.intoArray(out, o);
-            b0.intoArray(out, o + lanes);
+            int o = oOff + col;
+            c0.intoArray(out, o);
+            d0.intoArray(out, o + lanes);
             if (rows > 1) {
-                a1.intoArray(out, o + ldo);
-                b1.intoArray(out, o + ldo + lanes);
+                c1.intoArray(out, o + ldo);
+                d1.intoArray(out, o + ldo + lanes);
             }
             if (rows > 2) {
-                a2.intoArray(out, o + 2 * ldo);
-                b2.intoArray(out, o + 2 * ldo + lanes);
+                c2.intoArray(out, o + 2 * ldo);
+                d2.intoArray(out, o + 2 * ldo + lanes);
             }
             if (rows > 3) {
-                a3.intoArray(out, o + 3 * ldo);
-                b3.intoArray(out, o + 3 * ldo + lanes);
+                c3.intoArray(out, o + 3 * ldo);
+                d3.intoArray(out, o + 3 * ldo + lanes);
             }
         }
-        for (; d < hd; d++) {
+        for (; col < upper; col += lanes) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            FloatVector c2 = FloatVector.zero(S);
+            FloatVector c3 = FloatVector.zero(S);
+            for (int k = 0; k < kn; k++) {
+                FloatVector x = FloatVector.fromArray(S, b, bOff + k * ldb + col);
+                c0 = x.fma(FloatVector.broadcast(S, a[aOff + k]), c0);
+                c1 = x.fma(FloatVector.broadcast(S, a[a1 + k]), c1);
+                c2 = x.fma(FloatVector.broadcast(S, a[a2 + k]), c2);
+                c3 = x.fma(FloatVector.broadcast(S, a[a3 + k]), c3);
+            }
+            int o = oOff + col;
+            c0.intoArray(out, o);
+            if (rows > 1) {
+                c1.intoArray(out, o + ldo);
+            }
+            if (rows > 2) {
+                c2.intoArray(out, o + 2 * ldo);
+            }
+            if (rows > 3) {
+                c3.intoArray(out, o + 3 * ldo);
+            }
+        }
+        for (; col < cols; col++) {
             for (int r = 0; r < rows; r++) {
                 float acc = 0f;
-                for (int j = 0; j < n; j++) {
-                    acc = Math.fma(m[mOff + j * ldm + d], w[wOff + r * t + j], acc);
+                for (int k = 0; k < kn; k++) {
+                    acc = Math.fma(b[bOff + k * ldb + col], a[aOff + r * lda + k], acc);
                 }
-                out[oOff + r * ldo + d] = acc;
+                out[oOff + r * ldo + col] = acc;
             }
         }
     }
