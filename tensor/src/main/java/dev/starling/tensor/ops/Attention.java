@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * row of scores is a run of FMAs over keys, with no horizontal sums, and exponentials are
  * vectorised with {@link VectorMath#exp}. Query rows go in blocks of four: {@code P V}, {@code dS K},
  * {@code dS^T Q} and {@code P^T dY} are then register-blocked products that load each key, value or
- * gradient row once per block (not once per query row), which halved the backward's time; the sums
+ * gradient row once per block (not once per query row): 2.5x less CPU time for forward plus backward
+ * at B=4, T=256, C=256, 4 heads than one row at a time (21 vs 54 ms per layer, one thread); the sums
  * keep the order of the one-row loop, so results are bit-identical to it. Work is split over
  * {@code B*NH} (batch, head) tasks; each writes only its own head's columns, so threads never
  * share an output element. Thread: the pool's owner thread.
