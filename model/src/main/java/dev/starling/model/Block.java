@@ -27,7 +27,7 @@ final class Block {
         int c = config.nEmbd();
         ln1W = layout.add(prefix + "ln_1.weight", c).offset();
         ln1B = config.bias() ? layout.add(prefix + "ln_1.bias", c).offset() : -1;
-        attn = new CausalSelfAttention(config, layout, prefix + "attn.");
+        attn = new CausalSelfAttention(config, layout, prefix + "attn.", index);
         ln2W = layout.add(prefix + "ln_2.weight", c).offset();
         ln2B = config.bias() ? layout.add(prefix + "ln_2.bias", c).offset() : -1;
         mlp = new Mlp(config, layout, prefix + "mlp.");

@@ -15,9 +15,11 @@ final class CausalSelfAttention {
     private final int attnB;
     private final int projW;
     private final int projB;
+    private final int layer;
 
-    CausalSelfAttention(GptConfig config, FlatLayout.Builder layout, String prefix) {
+    CausalSelfAttention(GptConfig config, FlatLayout.Builder layout, String prefix, int layer) {
         this.config = config;
+        this.layer = layer;
         int c = config.nEmbd();
         attnW = layout.add(prefix + "c_attn.weight", 3 * c, c).offset();
         attnB = config.bias() ? layout.add(prefix + "c_attn.bias", 3 * c).offset() : -1;
@@ -37,7 +39,7 @@ final class CausalSelfAttention {
         float[] acts = a.acts;
         Linear.forward(pool, acts, l.qkv(), acts, x, p, attnW, attnB, n, c, 3 * c);
         Attention.forward(pool, acts, l.atty(), acts, l.lse(), acts, l.qkv(), a.attnScratch, a.batch, t, c,
-                config.nHead());
+                config.nHead(), dropP(a), dropSeed(a));
         Linear.forward(pool, acts, out, acts, l.atty(), p, projW, projB, n, c, c);
     }
 
@@ -52,7 +54,17 @@ final class CausalSelfAttention {
         int dy = dx;
         Linear.backward(pool, d, dy, false, g, projW, projB, d, dout, acts, l.atty(), p, projW, n, c, c);
         Attention.backward(pool, d, a.dqkv, d, dy, acts, l.atty(), acts, l.lse(), acts, l.qkv(), a.attnScratch,
-                a.batch, t, c, config.nHead());
+                a.batch, t, c, config.nHead(), dropP(a), dropSeed(a));
         Linear.backward(pool, d, dx, false, g, attnW, attnB, d, a.dqkv, acts, x, p, attnW, n, c, 3 * c);
+    }
+
+    /** nanoGPT's attn_dropout: the model's dropout on the attention probabilities while training. */
+    private float dropP(Activations a) {
+        return a.training ? config.dropout() : 0f;
+    }
+
+    /** The attention mask's seed: one site per layer, -3 down (embeddings -1, residual branches 1 up). */
+    private long dropSeed(Activations a) {
+        return Gpt.siteSeed(a.dropoutSeed, -3L - layer);
     }
 }

@@ -9,9 +9,9 @@ package dev.starling.model;
  * @param nLayer    number of transformer blocks stacked on the residual stream
  * @param nHead     attention heads per block; each has {@code nEmbd / nHead} channels
  * @param nEmbd     width C of the residual stream
- * @param dropout   drop probability after the embeddings and on each block's two residual
- *                  branches while training; 0 for none (this engine has no dropout on the attention
- *                  probabilities themselves, because its fused kernel never forms them)
+ * @param dropout   drop probability while training after the embeddings, on the attention
+ *                  probabilities and on each block's two residual branches, as nanoGPT's
+ *                  {@code dropout}; 0 for none
  * @param bias      whether linear layers and layer norms have biases (GPT-2: true)
  */
 public record GptConfig(int vocabSize, int blockSize, int nLayer, int nHead, int nEmbd, float dropout, boolean bias) {

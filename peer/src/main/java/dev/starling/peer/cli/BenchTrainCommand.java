@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code starling bench train}: times full training steps (forward, backward, clip, AdamW) of a GPT
  * on random tokens, after warm-up steps, and prints {@code tokens_per_s}, {@code ms_per_step} and
- * the bytes all JVM threads allocated per timed step as one JSON line. The defaults are DESIGN.md's
+ * the bytes all JVM threads allocated per timed step as one JSON line, with the calling thread's CPU
+ * time per step ({@code owner_cpu_ms_per_step}: the whole step's compute with {@code --threads 1}, the
+ * figure to compare on a loaded machine). The defaults are DESIGN.md's
  * CPU target: 4 layers, 4 heads, 256 channels, vocab 512, B=4, T=256, 2 threads. Runs on the
  * calling thread plus the worker team.
  */
@@ -64,12 +66,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
             com.sun.management.ThreadMXBean threadBean =
                     (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
             long start = 0;
+            long cpuStart = 0;
             long allocStart = 0;
             float loss = 0;
             for (int s = 0; s < warmup + steps; s++) {
                 if (s == warmup) {
                     allocStart = threadBean.getTotalThreadAllocatedBytes();
                     start = System.nanoTime();
+                    cpuStart = threadBean.getCurrentThreadCpuTime();
                 }
                 gpt.zeroGrad();
                 loss = gpt.forward(pool, acts, x, y, seq, true, s);
@@ -78,10 +82,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
                 adamw.step(pool, gpt.parameters(), gpt.gradients(), 1e-4f);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            double cpuMs = (threadBean.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             long allocated = threadBean.getTotalThreadAllocatedBytes() - allocStart;
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("tokens_per_s", Math.round((double) n * steps / seconds));
             result.put("ms_per_step", Math.round(seconds * 1000 / steps * 10) / 10.0);
+            // The calling thread's CPU time: with --threads 1 it runs every kernel, so this is the step's
+            // compute time without the time other processes steal (the steady figure on a shared machine).
+            result.put("owner_cpu_ms_per_step", Math.round(cpuMs / steps * 10) / 10.0);
             result.put("final_loss", loss);
             result.put("alloc_bytes_per_step", allocated / steps);
             result.put("threads", threads);

@@ -126,6 +126,13 @@ public final class TrainCommand implements Callable<Integer> {
             gpt = GptImporters.load(initFrom, model);
             model = gpt.config();
             seq = Math.min(seq, model.blockSize());
+            if (dataset.vocabSize() > model.vocabSize()) {
+                int need = dataset.vocabSize();
+                gpt.close();
+                throw new UserError("the data's tokenizer has " + need + " token ids but the --init-from model's"
+                        + " vocabulary has " + model.vocabSize() + "; use the tokenizer the model was trained with"
+                        + " (GPT-2 weights: a .bin file of GPT-2 token ids)");
+            }
         }
         int total = or(steps, p.steps());
         TrainConfig config = new TrainConfig(model, or(batch, p.batch()), seq, total,
