@@ -1,17 +1,20 @@
 package dev.starling.peer.cli;
 
+import dev.starling.collectives.codec.BlockQuantCodec;
 import dev.starling.model.GptConfig;
 import dev.starling.model.data.BatchSampler;
 import dev.starling.model.data.DataSources;
 import dev.starling.model.data.TokenDataset;
 import dev.starling.optimizer.AdamWConfig;
 import dev.starling.optimizer.CosineSchedule;
+import dev.starling.optimizer.outer.OuterNesterovConfig;
 import dev.starling.tensor.cpu.ParallelFor;
 import dev.starling.training.TrainConfig;
 import dev.starling.training.diloco.DilocoExperiment;
 import dev.starling.training.diloco.ExperimentReport;
 import dev.starling.training.diloco.ExperimentVariant;
 import dev.starling.training.diloco.ExperimentVariant.Mode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,41 +29,140 @@ import picocli.CommandLine.Option;
  * as (a) per-step fp32 data-parallel all-reduce, (b) DiLoCo for each H and codec, (c) DiLoCo + CO2, all in this JVM
  * through the same in-process butterfly exchange, which counts the bytes each peer sends. Writes one CSV per setting
  * and {@code val_loss.png} under {@code --out}; the JSON line compares the best setting within 2% of (a)'s validation
- * loss. {@code --quick} shrinks the model, the steps and the settings to finish in minutes on 2 cores.
- * Runs on the calling thread plus the worker team.
+ * loss. Then it measures each peer's share of wall time spent computing, blocking DiLoCo against CO2, over the real
+ * mesh on emulated slow links ({@link OverlapRun}, as {@code experiment overlap}), so the one JSON line carries
+ * {@code comm_reduction}, {@code val_loss_ratio}, {@code utilization} and {@code utilization_blocking}.
+ * {@code --quick} shrinks the model and the settings (1000 steps per peer, H up to 500) to finish in about 15
+ * minutes on 2 cores. Runs on the calling thread plus the worker team; the overlap part runs one thread per peer.
  */
 @Command(name = "diloco", mixinStandardHelpOptions = true,
-        description = "DiLoCo vs data-parallel: validation loss against tokens and bytes sent per peer.")
+        description = "DiLoCo vs data-parallel: validation loss against tokens, bytes sent per peer, compute share.")
 public final class ExperimentDilocoCommand implements Callable<Integer> {
-    @Option(names = "--quick", description = "small model, few steps and settings (minutes on 2 cores)")
+    @Option(names = "--quick", description = "small model, 1000 steps per peer, fewer settings (~15 min, 2 cores)")
     private boolean quick;
     @Option(names = "--out", defaultValue = "experiments/results/diloco", description = "output directory")
     private Path out;
     @Option(names = "--peers", defaultValue = "4") private int peers;
-    @Option(names = "--steps", description = "inner steps per peer (default 2000; quick 96)") private Integer steps;
-    @Option(names = "--h", split = ",", description = "DiLoCo H values (default 50,100,250,500; quick 24,48)")
+    @Option(names = "--steps", description = "inner steps per peer (default 2000; quick 1000)") private Integer steps;
+    @Option(names = "--h", split = ",", description = "DiLoCo H values (default 50,100,250,500; quick 50,250,500)")
     private List<Integer> hs;
     @Option(names = "--codecs", split = ",",
-            description = "codecs: fp32,int8,int4,topk (default all; quick int8,int4,topk)")
+            description = "codecs: fp32,int8,int4,topk (default all; quick int8,int4)")
     private List<String> codecs;
-    @Option(names = "--co2-h", split = ",", description = "H values run with CO2 (default 100,500; quick 24)")
+    @Option(names = "--co2-h", split = ",", description = "H values run with CO2 (default 100,500; quick 250)")
     private List<Integer> co2Hs;
-    @Option(names = "--co2-codec", defaultValue = "int8") private String co2Codec;
+    @Option(names = "--co2-codec", defaultValue = "int4") private String co2Codec;
+    @Option(names = "--codec-block", defaultValue = "256",
+            description = "elements per fp32 scale of the int8 and int4 codecs (default 256)")
+    private int codecBlock;
+    @Option(names = "--outer-lr", description = "outer Nesterov learning rate (default DiLoCo's 0.7; quick 1.0)")
+    private Float outerLr;
+    @Option(names = "--outer-momentum",
+            description = "outer Nesterov momentum (default DiLoCo's 0.9; quick 0: 2-20 rounds are too few for it)")
+    private Float outerMomentum;
+    @Option(names = "--layers", description = "model layers (default 4; quick 2)") private Integer layers;
+    @Option(names = "--channels", description = "model width (default 128; quick 32)") private Integer channels;
+    @Option(names = "--batch", description = "sequences per peer per step (default 12; quick 16)")
+    private Integer batch;
     @Option(names = "--eval-batches", defaultValue = "50") private int evalBatches;
     @Option(names = "--threads", defaultValue = "2") private int threads;
     @Option(names = "--seed", defaultValue = "1337") private long seed;
     @Option(names = "--data", defaultValue = "builtin:tinyshakespeare") private String data;
+    @Option(names = "--overlap-link", defaultValue = "500kbit,50ms",
+            description = "overlap measurement: each peer's uplink rate and one-way delay (default 500kbit,50ms)")
+    private String overlapLink;
+    @Option(names = "--overlap-rounds", description = "overlap measurement: rounds per mode (default 6; quick 4)")
+    private Integer overlapRounds;
+    @Option(names = "--overlap-h", defaultValue = "60", description = "overlap measurement: H (default 60)")
+    private int overlapH;
+    @Option(names = "--overlap-channels", defaultValue = "64",
+            description = "overlap measurement: model width, 2 layers (default 64)")
+    private int overlapChannels;
+    @Option(names = "--no-overlap", description = "skip the overlap measurement (utilization is then null)")
+    private boolean noOverlap;
 
     @Override
-    public Integer call() {
-        int stepsPerPeer = steps != null ? steps : quick ? 96 : 2000;
-        List<Integer> hList = hs != null ? hs : quick ? List.of(24, 48) : List.of(50, 100, 250, 500);
+    public Integer call() throws Exception {
+        int stepsPerPeer = steps != null ? steps : quick ? 1000 : 2000;
+        List<Integer> hList = hs != null ? hs : quick ? List.of(50, 250, 500) : List.of(50, 100, 250, 500);
         List<String> codecList = codecs != null ? codecs
-                : quick ? List.of("int8", "int4", "topk") : List.of("fp32", "int8", "int4", "topk");
-        List<Integer> co2List = co2Hs != null ? co2Hs : quick ? List.of(24) : List.of(100, 500);
+                : quick ? List.of("int8", "int4") : List.of("fp32", "int8", "int4", "topk");
+        List<Integer> co2List = co2Hs != null ? co2Hs : quick ? List.of(250) : List.of(100, 500);
         if (peers < 1 || threads < 1 || stepsPerPeer < 1 || evalBatches < 1) {
             throw new UserError("need --peers, --threads, --steps and --eval-batches at least 1");
         }
+        List<ExperimentVariant> variants = variants(hList, codecList, co2List, stepsPerPeer);
+        OverlapRun overlap = noOverlap ? null : new OverlapRun(peers, overlapRounds != null ? overlapRounds
+                : quick ? 4 : 6, overlapH, overlapLink, overlapChannels);
+        if (codecBlock < BlockQuantCodec.MIN_BLOCK_SIZE || codecBlock > BlockQuantCodec.MAX_BLOCK_SIZE) {
+            throw new UserError("--codec-block must be in [" + BlockQuantCodec.MIN_BLOCK_SIZE + ", "
+                    + BlockQuantCodec.MAX_BLOCK_SIZE + "], got " + codecBlock);
+        }
+        OuterNesterovConfig outer;
+        try {
+            outer = new OuterNesterovConfig(outerLr != null ? outerLr : quick ? 1.0f : 0.7f,
+                    outerMomentum != null ? outerMomentum : quick ? 0f : 0.9f);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        TokenDataset dataset = DataSources.load(data, "char", 0);
+        // Baby GPT (nanoGPT's shakespeare_char): 4 layers, 4 heads, 128 channels, block 64, batch 12.
+        int nLayer = layers != null ? layers : quick ? 2 : 4;
+        int nEmbd = channels != null ? channels : quick ? 32 : 128;
+        if (nLayer < 1 || nEmbd < 4 || nEmbd % (quick ? 2 : 4) != 0) {
+            throw new UserError("need --layers at least 1 and --channels a multiple of the heads ("
+                    + (quick ? 2 : 4) + ")");
+        }
+        GptConfig model = new GptConfig(dataset.vocabSize(), quick ? 32 : 64, nLayer, quick ? 2 : 4, nEmbd, 0f, true);
+        int perPeerBatch = batch != null ? batch : quick ? 16 : 12;
+        int warmup = Math.min(100, stepsPerPeer / 10);
+        dataset.requireWindow(model.blockSize());
+        TrainConfig train = new TrainConfig(model, perPeerBatch, model.blockSize(), stepsPerPeer,
+                new AdamWConfig(0.9f, 0.99f, 1e-8f, 0.1f, false), new CosineSchedule(1e-3f, 1e-4f, warmup,
+                stepsPerPeer), 1f, 0, 1, 1, seed, BatchSampler.Order.RANDOM);
+        System.err.printf(Locale.ROOT, "experiment diloco: %d peers, %d layers, %d heads, %d channels (%,d parameters),"
+                + " block %d, batch %d, %d steps per peer, %d settings, codec block %d, outer lr %s momentum %s%s%n",
+                peers, model.nLayer(), model.nHead(), model.nEmbd(), model.parameterCount(), model.blockSize(),
+                perPeerBatch, stepsPerPeer, variants.size(), codecBlock, outer.learningRate(), outer.momentum(),
+                quick ? " (quick)" : "");
+        List<DilocoExperiment.Outcome> outcomes = new ArrayList<>();
+        try (ParallelFor pool = new ParallelFor(threads)) {
+            DilocoExperiment experiment = new DilocoExperiment(train, peers, evalBatches,
+                    hList.stream().mapToInt(Integer::intValue).min().orElse(50), dataset, pool, System.err::println,
+                    codecBlock, outer);
+            for (ExperimentVariant v : variants) {
+                DilocoExperiment.Outcome o = experiment.run(v, System::nanoTime);
+                System.err.printf(Locale.ROOT, "%s: val %.4f, %,d bytes per peer, %.0f s%n", v.name(),
+                        o.finalValLoss(), o.bytesPerPeer(), o.seconds());
+                outcomes.add(o);
+            }
+        }
+        ExperimentReport.write(out, outcomes);
+        Map<String, Object> overlapFields = null;
+        boolean overlapParity = true;
+        if (overlap != null) {
+            OverlapRun.Result r = overlap.measure();
+            overlapFields = r.fields();
+            overlapParity = r.parity();
+        }
+        Map<String, Object> summary = ExperimentReport.summary(outcomes, overlapFields);
+        summary.put("model_parameters", model.parameterCount());
+        summary.put("model", model.nLayer() + " layers, " + model.nHead() + " heads, " + model.nEmbd()
+                + " channels, block " + model.blockSize());
+        summary.put("steps_per_peer", stepsPerPeer);
+        summary.put("batch_per_peer", perPeerBatch);
+        summary.put("codec_block", codecBlock);
+        summary.put("outer_lr", outer.learningRate());
+        summary.put("outer_momentum", outer.momentum());
+        summary.put("out", out.toString());
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("result.json"), JsonResult.format(summary) + "\n");
+        JsonResult.print(System.out, summary);
+        return overlapParity ? 0 : StarlingCommand.EXIT_INTERNAL;
+    }
+
+    private List<ExperimentVariant> variants(final List<Integer> hList, final List<String> codecList,
+                                                    final List<Integer> co2List, final int stepsPerPeer) {
         List<ExperimentVariant> variants = new ArrayList<>();
         try {
             variants.add(new ExperimentVariant(Mode.DATA_PARALLEL, 1, "fp32"));
@@ -81,34 +183,6 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
                         + " does not divide it");
             }
         }
-        TokenDataset dataset = DataSources.load(data, "char", 0);
-        // Baby GPT (nanoGPT's shakespeare_char): 4 layers, 4 heads, 128 channels, block 64, batch 12.
-        GptConfig model = quick ? new GptConfig(dataset.vocabSize(), 32, 2, 2, 64, 0f, true)
-                : new GptConfig(dataset.vocabSize(), 64, 4, 4, 128, 0f, true);
-        int batch = quick ? 8 : 12;
-        int warmup = Math.min(100, stepsPerPeer / 10);
-        dataset.requireWindow(model.blockSize());
-        TrainConfig train = new TrainConfig(model, batch, model.blockSize(), stepsPerPeer,
-                new AdamWConfig(0.9f, 0.99f, 1e-8f, 0.1f, false), new CosineSchedule(1e-3f, 1e-4f, warmup,
-                stepsPerPeer), 1f, 0, 1, 1, seed, BatchSampler.Order.RANDOM);
-        System.err.printf(Locale.ROOT, "experiment diloco: %d peers, %d layers, %d heads, %d channels, block %d,"
-                + " batch %d, %d steps per peer, %d settings%s%n", peers, model.nLayer(), model.nHead(),
-                model.nEmbd(), model.blockSize(), batch, stepsPerPeer, variants.size(), quick ? " (quick)" : "");
-        List<DilocoExperiment.Outcome> outcomes = new ArrayList<>();
-        try (ParallelFor pool = new ParallelFor(threads)) {
-            DilocoExperiment experiment = new DilocoExperiment(train, peers, evalBatches,
-                    hList.stream().mapToInt(Integer::intValue).min().orElse(50), dataset, pool, System.err::println);
-            for (ExperimentVariant v : variants) {
-                DilocoExperiment.Outcome o = experiment.run(v, System::nanoTime);
-                System.err.printf(Locale.ROOT, "%s: val %.4f, %,d bytes per peer, %.0f s%n", v.name(),
-                        o.finalValLoss(), o.bytesPerPeer(), o.seconds());
-                outcomes.add(o);
-            }
-        }
-        ExperimentReport.write(out, outcomes);
-        Map<String, Object> summary = ExperimentReport.summary(outcomes);
-        summary.put("out", out.toString());
-        JsonResult.print(System.out, summary);
-        return 0;
+        return variants;
     }
 }

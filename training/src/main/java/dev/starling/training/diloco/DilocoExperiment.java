@@ -1,6 +1,7 @@
 package dev.starling.training.diloco;
 
 import dev.starling.model.data.TokenDataset;
+import dev.starling.optimizer.outer.OuterNesterovConfig;
 import dev.starling.tensor.cpu.ParallelFor;
 import dev.starling.training.TrainConfig;
 import java.util.ArrayList;
@@ -21,6 +22,8 @@ public final class DilocoExperiment {
     private final TokenDataset data;
     private final ParallelFor pool;
     private final Consumer<String> progress;
+    private final int codecBlock;
+    private final OuterNesterovConfig outer;
     /** Every variant starts from the same initialisation, so its validation loss is computed once. */
     private double initialLoss = Double.NaN;
 
@@ -67,10 +70,13 @@ public final class DilocoExperiment {
      * @param data              the dataset
      * @param pool              the worker team (owned by the caller)
      * @param progress          receives one line per evaluation
+     * @param codecBlock        elements per scale of the int8 and int4 codecs
+     * @param outer             the outer optimizer of every DiLoCo and CO2 variant
      */
     public DilocoExperiment(final TrainConfig train, final int peers, final int evalBatches,
                             final int baselineEvalEvery, final TokenDataset data, final ParallelFor pool,
-                            final Consumer<String> progress) {
+                            final Consumer<String> progress, final int codecBlock,
+                            final OuterNesterovConfig outer) {
         if (peers < 1 || evalBatches < 1 || baselineEvalEvery < 1) {
             throw new IllegalArgumentException("peers, eval batches and eval interval must be positive, got "
                 + peers + ", " + evalBatches + ", " + baselineEvalEvery);
@@ -82,6 +88,8 @@ public final class DilocoExperiment {
         this.data = data;
         this.pool = pool;
         this.progress = progress;
+        this.codecBlock = codecBlock;
+        this.outer = outer;
     }
 
     /**
@@ -140,9 +148,9 @@ public final class DilocoExperiment {
         }
         List<DilocoPeer> group = new ArrayList<>();
         try {
-            OuterConfig outer = variant.outerConfig(peers);
+            OuterConfig config = variant.outerConfig(peers, codecBlock, outer);
             for (int i = 0; i < peers; i++) {
-                group.add(new DilocoPeer(i, train, outer, data, pool, 0xD1L));
+                group.add(new DilocoPeer(i, train, config, data, pool, 0xD1L));
             }
             DilocoGroup diloco = new DilocoGroup(group, new InProcessExchange(1_000_000_000L));
             List<Point> curve = new ArrayList<>();

@@ -78,9 +78,12 @@ public final class ExperimentReport {
      * is within {@link #LOSS_TOLERANCE} of the baseline's, the one with the largest bytes ratio.
      *
      * @param outcomes the runs, baseline first
+     * @param overlap  the overlap measurement's fields ({@code utilization}, {@code utilization_blocking}, its link
+     *                 and model), or {@code null} when it was not run
      * @return ordered fields for the JSON line; {@code comm_reduction} is null when no setting qualifies
      */
-    public static Map<String, Object> summary(final List<DilocoExperiment.Outcome> outcomes) {
+    public static Map<String, Object> summary(final List<DilocoExperiment.Outcome> outcomes,
+                                              final Map<String, Object> overlap) {
         DilocoExperiment.Outcome base = outcomes.getFirst();
         DilocoExperiment.Outcome best = null;
         DilocoExperiment.Outcome lowest = null;
@@ -96,6 +99,8 @@ public final class ExperimentReport {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("comm_reduction", best == null ? null : round(ratio(base, best), 1));
         out.put("val_loss_ratio", best == null ? null : round(best.finalValLoss() / base.finalValLoss(), 4));
+        out.put("utilization", overlap == null ? null : overlap.get("utilization"));
+        out.put("utilization_blocking", overlap == null ? null : overlap.get("utilization_blocking"));
         out.put("best_setting", best == null ? null : best.variant().name());
         out.put("baseline_val_loss", round(base.finalValLoss(), 4));
         out.put("baseline_bytes_per_peer", base.bytesPerPeer());
@@ -116,9 +121,7 @@ public final class ExperimentReport {
             settings.add(s);
         }
         out.put("settings", settings);
-        out.put("utilization", null);
-        out.put("utilization_note", "single-threaded in-process simulation: CO2's overlap is logical (the update lands"
-            + " one round late); wall-time compute utilization needs the network version");
+        out.put("overlap", overlap);
         return out;
     }
 

@@ -18,7 +18,7 @@ import dev.starling.optimizer.outer.OuterNesterovConfig;
 public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
     /** Top-k keeps this share of each contribution's elements. */
     public static final double TOP_K_FRACTION = 0.01;
-    /** Block size of the int8 and int4 codecs. */
+    /** Default block size of the int8 and int4 codecs (elements per fp32 scale). */
     public static final int BLOCK = 64;
 
     /** How peers synchronise. */
@@ -66,16 +66,31 @@ public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
      * @return the outer config
      */
     public OuterConfig outerConfig(final int groupSize) {
-        UpdateCodec contribution = codec(TOP_K_FRACTION);
-        UpdateCodec aggregate = codec(Math.min(1.0, TOP_K_FRACTION * groupSize));
-        return new OuterConfig(innerSteps, OuterNesterovConfig.DILOCO, mode == Mode.CO2 ? Co2Config.DEFAULTS : null,
-            contribution, aggregate, new Mean(), !"fp32".equals(codec));
+        return outerConfig(groupSize, BLOCK, OuterNesterovConfig.DILOCO);
     }
 
-    private UpdateCodec codec(final double topK) {
+    /**
+     * The outer settings with a chosen codec block size and outer optimizer. CO2 takes the same learning rate and
+     * momentum (Nesterov form) with {@link Co2Config#DEFAULTS}' penalties and momentum clip.
+     *
+     * @param groupSize peers in the group
+     * @param codecBlock elements per scale of the int8 and int4 codecs
+     * @param nesterov  outer learning rate and momentum
+     * @return the outer config
+     */
+    public OuterConfig outerConfig(final int groupSize, final int codecBlock, final OuterNesterovConfig nesterov) {
+        UpdateCodec contribution = codec(TOP_K_FRACTION, codecBlock);
+        UpdateCodec aggregate = codec(Math.min(1.0, TOP_K_FRACTION * groupSize), codecBlock);
+        Co2Config d = Co2Config.DEFAULTS;
+        Co2Config co2 = mode != Mode.CO2 ? null : new Co2Config(nesterov.learningRate(), nesterov.momentum(),
+            d.nesterov(), d.gapPenalty(), d.adaptivePenalty(), d.momentumClip());
+        return new OuterConfig(innerSteps, nesterov, co2, contribution, aggregate, new Mean(), !"fp32".equals(codec));
+    }
+
+    private UpdateCodec codec(final double topK, final int block) {
         return switch (codec) {
-            case "int8" -> BlockQuantCodec.int8(BLOCK);
-            case "int4" -> BlockQuantCodec.int4(BLOCK);
+            case "int8" -> BlockQuantCodec.int8(block);
+            case "int4" -> BlockQuantCodec.int4(block);
             case "topk" -> new TopKCodec(topK);
             default -> Fp32Codec.INSTANCE;
         };

@@ -23,8 +23,9 @@
  *       sent it, is zero for everyone) and out of every later round.</li>
  *   <li>CO2 is simulated single-threaded: round r's all-reduce runs to completion at the end of round r, but its
  *       result is applied only at the end of round r+1 (staleness penalty, momentum clip, {@code rebaseLocal}). The
- *       overlap is therefore logical; compute utilization in wall time needs the network version. At the end of
- *       training the last pending aggregate is applied ({@code flush}).</li>
+ *       overlap is therefore logical; {@code experiment diloco} measures compute utilization in wall time over the
+ *       mesh (the peer module's overlap run) in the same run. At the end of training the last pending aggregate is
+ *       applied ({@code flush}).</li>
  *   <li>The data-parallel baseline clips the averaged gradient, then every peer takes the same AdamW step.</li>
  * </ul>
  *

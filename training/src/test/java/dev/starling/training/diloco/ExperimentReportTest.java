@@ -27,22 +27,25 @@ class ExperimentReportTest {
             outcome(new ExperimentVariant(ExperimentVariant.Mode.DILOCO, 50, "int8"), 2.03, 8_000),
             outcome(new ExperimentVariant(ExperimentVariant.Mode.DILOCO, 500, "int4"), 2.05, 500),
             outcome(new ExperimentVariant(ExperimentVariant.Mode.CO2, 100, "int8"), 2.01, 4_000));
-        Map<String, Object> s = ExperimentReport.summary(outcomes);
+        Map<String, Object> s = ExperimentReport.summary(outcomes, Map.of("utilization", 0.99,
+            "utilization_blocking", 0.6));
         assertEquals("co2-h100-int8", s.get("best_setting"), "2.05 is more than 2% worse, so h500 does not count");
         assertEquals(1000.0, s.get("comm_reduction"));
         assertEquals(1.005, s.get("val_loss_ratio"));
         assertEquals(false, s.get("target_met"));
-        assertTrue(s.containsKey("utilization"));
-        assertNull(s.get("utilization"));
+        assertEquals(0.99, s.get("utilization"), "the overlap measurement's CO2 figure");
+        assertEquals(0.6, s.get("utilization_blocking"));
     }
 
     @Test
     void shouldReportNoReductionWhenNoSettingIsCloseEnough() {
         Map<String, Object> s = ExperimentReport.summary(List.of(outcome(DP, 2.0, 1000),
-            outcome(new ExperimentVariant(ExperimentVariant.Mode.DILOCO, 50, "topk"), 3.0, 1)));
+            outcome(new ExperimentVariant(ExperimentVariant.Mode.DILOCO, 50, "topk"), 3.0, 1)), null);
         assertNull(s.get("comm_reduction"));
         assertEquals("diloco-h50-topk", s.get("lowest_loss_setting"));
         assertFalse((Boolean) s.get("target_met"));
+        assertTrue(s.containsKey("utilization"));
+        assertNull(s.get("utilization"), "no overlap measurement, no utilization");
     }
 
     @Test

@@ -1,0 +1,69 @@
+package dev.starling.peer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A tiny {@code experiment diloco} end to end: the in-process sweep and the overlap measurement over the mesh (two
+ * peers, emulated 5 ms links) in one run, whose one JSON line carries the four headline fields. No timing is
+ * asserted.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ExperimentDilocoCommandTest {
+    @Test
+    void shouldPutBytesLossAndUtilizationInOneJsonLine(@TempDir final Path dir) throws Exception {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        StringWriter err = new StringWriter();
+        int code;
+        try {
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+            code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "diloco",
+                    "--quick", "--peers", "2", "--steps", "8", "--h", "4,8", "--codecs", "int4", "--co2-h", "4",
+                    "--channels", "16", "--batch", "2", "--eval-batches", "2", "--threads", "1",
+                    "--codec-block", "64", "--outer-lr", "1.0", "--outer-momentum", "0",
+                    "--overlap-rounds", "3", "--overlap-h", "4", "--overlap-link", "0,5ms", "--overlap-channels", "16",
+                    "--out", dir.toString());
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, code, err.toString());
+        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
+        JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
+        for (String field : new String[] {"comm_reduction", "val_loss_ratio", "utilization", "utilization_blocking"}) {
+            assertTrue(result.has(field), field + " missing: " + result);
+        }
+        double utilization = result.get("utilization").asDouble();
+        assertTrue(utilization > 0 && utilization <= 1.01, result.toString());
+        assertEquals("0,5ms", result.get("overlap").get("link").asText());
+        assertEquals(3, result.get("overlap").get("rounds_identical_co2").asInt(), result.toString());
+        assertEquals(1.0, result.get("outer_lr").asDouble());
+        assertTrue(result.get("model_parameters").asLong() > 0);
+        assertEquals(result, new ObjectMapper().readTree(Files.readString(dir.resolve("result.json"))));
+        assertTrue(Files.exists(dir.resolve("diloco-h8-int4.csv")));
+        assertTrue(Files.exists(dir.resolve("co2-h4-int4.csv")));
+    }
+
+    @Test
+    void shouldRejectACodecBlockOutOfRangeWithOneLine() {
+        StringWriter err = new StringWriter();
+        int code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "diloco", "--quick",
+                "--codec-block", "4");
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("--codec-block"), err.toString());
+    }
+}
