@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,20 +19,8 @@ import org.junit.jupiter.api.Timeout;
 class BenchAllreduceCommandTest {
     @Test
     void shouldAllReduceCorrectlyOnLoopbackAndNeverFasterThanTheEmulatedLink() throws Exception {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        int code;
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-            code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("bench", "allreduce", "--peers",
-                    "3", "--sizes-mb", "0.2", "--link", "none;40mbit,5ms", "--chunk-elements", "4096");
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, code, err.toString());
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode result = CliJson.run("bench", "allreduce", "--peers", "3", "--sizes-mb", "0.2", "--link",
+                "none;40mbit,5ms", "--chunk-elements", "4096");
         JsonNode runs = result.get("runs");
         assertEquals(2, runs.size(), result.toString());
         double share = runs.get(1).get("share").asDouble();

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -26,24 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ExperimentDilocoCommandTest {
     @Test
     void shouldPutBytesLossAndUtilizationInOneJsonLine(@TempDir final Path dir) throws Exception {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        StringWriter err = new StringWriter();
-        int code;
-        try {
-            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-            code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "diloco",
-                    "--quick", "--peers", "2", "--steps", "8", "--h", "4,8", "--codecs", "int4", "--co2-h", "4",
-                    "--channels", "16", "--batch", "2", "--eval-batches", "2", "--threads", "1",
-                    "--codec-block", "64", "--outer-lr", "1.0", "--outer-momentum", "0",
-                    "--overlap-rounds", "3", "--overlap-h", "4", "--overlap-link", "0,5ms", "--overlap-channels", "16",
-                    "--out", dir.toString());
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, code, err.toString());
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode result = CliJson.run("experiment", "diloco", "--quick", "--peers", "2", "--steps", "8", "--h", "4,8",
+                "--codecs", "int4", "--co2-h", "4", "--channels", "16", "--batch", "2", "--eval-batches", "2",
+                "--threads", "1", "--codec-block", "64", "--outer-lr", "1.0", "--outer-momentum", "0",
+                "--overlap-rounds", "3", "--overlap-h", "4", "--overlap-link", "0,5ms", "--overlap-channels", "16",
+                "--out", dir.toString());
         for (String field : new String[] {"comm_reduction", "val_loss_ratio", "utilization", "utilization_blocking"}) {
             assertTrue(result.has(field), field + " missing: " + result);
         }

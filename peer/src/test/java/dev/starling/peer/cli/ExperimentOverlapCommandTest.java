@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,20 +19,8 @@ import org.junit.jupiter.api.Timeout;
 class ExperimentOverlapCommandTest {
     @Test
     void shouldRunBlockingAndOverlappedRoundsWithIdenticalStateOnEveryPeer() throws Exception {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        int code;
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-            code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "overlap",
-                    "--peers", "2", "--rounds", "3", "--inner-steps", "4", "--link", "0,5ms", "--channels", "16");
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, code, err.toString());
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode result = CliJson.run("experiment", "overlap", "--peers", "2", "--rounds", "3", "--inner-steps", "4",
+                "--link", "0,5ms", "--channels", "16");
         assertEquals(3, result.get("rounds_identical_blocking").asInt(), result.toString());
         assertEquals(3, result.get("rounds_identical_co2").asInt(), "θ_global must be bit-identical with CO2 too");
         double start = Math.log(65); // a uniform guess over the character vocabulary
