@@ -119,7 +119,6 @@ class ElasticJoinTest {
         List<MeshDiloco.RoundOutcome> joined = outcomes.get(3);
         MeshDiloco.RoundOutcome first = joined.getFirst();
         assertTrue(first.round() >= 4, "the joiner started from the run's round, not round 1: " + first.round());
-        assertEquals(4, first.groupSize(), "the joiner contributed to the very next round: " + joined);
         for (MeshDiloco.RoundOutcome mine : joined) {
             if (mine.groupSize() == 0) {
                 continue;
