@@ -26,14 +26,25 @@ import java.util.TreeMap;
  * published within a gossip delay of each other (a leader that had not yet heard of a smaller ready peer, or a
  * silent leader coming back) therefore resolve the same way on every member as long as gossip delivers within
  * the settle time. A peer left out of the chosen roster sits the round out; so does a peer without a roster by the
- * give-up time. Not thread-safe: one owner thread.
+ * give-up time.
+ *
+ * <p>Confirmation: when gossip lags more than the settle time, members can still settle on different rosters (they
+ * saw different rosters, or a smaller leader's roster reached only some of them). So after settling, every peer
+ * publishes {@link RoundMessage.Confirm} with the hash of the roster it chose ({@link Confirm}), also when that
+ * roster leaves it out, and the group is {@link Formed} only once every other member of its roster confirmed the
+ * same hash. A member that confirmed another roster, or a confirmation missing at {@code confirmNanos} after
+ * settling, makes this peer sit the round out. A peer confirms one roster per round, so of two different rosters
+ * that share a member at most one can be confirmed by all its members: among honest peers two overlapping rosters of
+ * one round never both reduce. (Two rosters with no member in common are kept apart by the caller's quorum rule, a
+ * strict majority of the live peers.) Not thread-safe: one owner thread.
  */
 public final class GroupFormation {
     /** Most rosters kept per round (one per author). */
     static final int MAX_ROSTERS = 64;
+    private static final String EQUIVOCATED = "";
 
     /** What the owner should do now. */
-    public sealed interface Decision permits Wait, Publish, Formed, GiveUp {
+    public sealed interface Decision permits Wait, Publish, Confirm, Formed, GiveUp {
     }
 
     /**
@@ -50,6 +61,15 @@ public final class GroupFormation {
      * @param roster the roster to publish
      */
     public record Publish(RoundMessage.Roster roster) implements Decision {
+    }
+
+    /**
+     * This peer settled on a roster: publish the confirmation, then keep polling (the group is formed once every
+     * member confirmed the same roster).
+     *
+     * @param message the confirmation to publish
+     */
+    public record Confirm(RoundMessage.Confirm message) implements Decision {
     }
 
     /**
@@ -75,8 +95,20 @@ public final class GroupFormation {
      * @param leaderNanos how long each leader in id order has before the next one takes over
      * @param settleNanos how long a peer waits after its first acceptable roster for a better one
      * @param giveUpNanos after this peer is ready, how long it waits for a group before sitting the round out
+     * @param confirmNanos after this peer settled on a roster, how long it waits for the other members' confirmations
      */
-    public record Timing(long windowNanos, long leaderNanos, long settleNanos, long giveUpNanos) {
+    public record Timing(long windowNanos, long leaderNanos, long settleNanos, long giveUpNanos, long confirmNanos) {
+        /**
+         * Timing with a confirmation wait as long as the window.
+         *
+         * @param windowNanos after this peer is ready, how long the leader waits for the expected peers
+         * @param leaderNanos how long each leader in id order has before the next one takes over
+         * @param settleNanos how long a peer waits after its first acceptable roster for a better one
+         * @param giveUpNanos after this peer is ready, how long it waits for a group before sitting the round out
+         */
+        public Timing(long windowNanos, long leaderNanos, long settleNanos, long giveUpNanos) {
+            this(windowNanos, leaderNanos, settleNanos, giveUpNanos, windowNanos);
+        }
     }
 
     private record Announced(RoundMessage.Member member, String baseHash, long seenAt) {
@@ -96,6 +128,11 @@ public final class GroupFormation {
     private final Map<String, Candidate> rosters = new TreeMap<>();
     private final Set<String> equivocated = new HashSet<>();
     private final Set<String> heldBackLogged = new HashSet<>();
+    /** Each peer's confirmed roster hash; {@link #EQUIVOCATED} for a peer that confirmed two. */
+    private final Map<String, String> confirmations = new TreeMap<>();
+    private Candidate chosen;
+    private String chosenHash;
+    private long chosenAt;
     private RoundMessage.Ready selfReady;
     private long selfReadyAt;
     private boolean published;
@@ -212,6 +249,24 @@ public final class GroupFormation {
     }
 
     /**
+     * Records a peer's confirmation of the roster it settled on; a peer confirming two different rosters counts as
+     * confirming none of them.
+     *
+     * @param peer    its id (base58), as authenticated by gossip
+     * @param message its confirmation
+     */
+    public void onConfirm(String peer, RoundMessage.Confirm message) {
+        if (message.round() != round || peer.equals(self)
+                || confirmations.size() >= RoundMessage.MAX_MEMBERS && !confirmations.containsKey(peer)) {
+            return;
+        }
+        String previous = confirmations.putIfAbsent(peer, message.rosterHash());
+        if (previous != null && !previous.equals(message.rosterHash())) {
+            confirmations.put(peer, EQUIVOCATED);
+        }
+    }
+
+    /**
      * Marks this peer ready.
      *
      * @param message  the announcement it publishes
@@ -258,6 +313,9 @@ public final class GroupFormation {
         if (selfReady == null) {
             return new Wait(Long.MAX_VALUE);
         }
+        if (chosen != null) {
+            return confirming(nowNanos);
+        }
         List<String> group = group();
         Candidate best = null;
         long next = selfReadyAt + timing.giveUpNanos();
@@ -298,10 +356,10 @@ public final class GroupFormation {
         if (best != null) {
             settleFrom = settleFrom < 0 ? nowNanos : settleFrom;
             if (nowNanos >= settleFrom + timing.settleNanos()) {
-                done = best.names().contains(self) ? new Formed(best.roster())
-                        : new GiveUp("round " + round + "'s group formed without this peer (roster signed by "
-                        + best.author() + ")");
-                return done;
+                chosen = best;
+                chosenHash = RoundMessage.rosterHash(best.roster());
+                chosenAt = nowNanos;
+                return new Confirm(new RoundMessage.Confirm(round, chosenHash));
             }
             next = Math.min(next, settleFrom + timing.settleNanos());
         }
@@ -311,6 +369,37 @@ public final class GroupFormation {
             return done;
         }
         return new Wait(next);
+    }
+
+    /** After this peer confirmed {@link #chosen}: formed once every other member confirmed it too. */
+    private Decision confirming(long nowNanos) {
+        if (!chosen.names().contains(self)) {
+            done = new GiveUp("round " + round + "'s group formed without this peer (roster signed by "
+                    + chosen.author() + ")");
+            return done;
+        }
+        int missing = 0;
+        for (String member : chosen.names()) {
+            String hash = member.equals(self) ? chosenHash : confirmations.get(member);
+            if (hash == null) {
+                missing++;
+            } else if (!hash.equals(chosenHash)) {
+                done = new GiveUp("round " + round + ": member " + member + " confirmed another roster than the one"
+                        + " signed by " + chosen.author() + "; sitting the round out");
+                return done;
+            }
+        }
+        if (missing == 0) {
+            done = new Formed(chosen.roster());
+            return done;
+        }
+        if (nowNanos >= chosenAt + timing.confirmNanos()) {
+            done = new GiveUp("round " + round + ": " + missing + " of " + chosen.names().size() + " members did not"
+                    + " confirm the roster signed by " + chosen.author() + " within " + timing.confirmNanos()
+                    / 1_000_000 + " ms; sitting the round out");
+            return done;
+        }
+        return new Wait(chosenAt + timing.confirmNanos());
     }
 
     /** The ready peers (this one included) that start from this peer's θ, in id order. */

@@ -89,7 +89,9 @@ public final class MeshMatchmaker implements AutoCloseable {
         }
 
         GroupFormation.Timing timing() {
-            return new GroupFormation.Timing(windowNanos, leaderNanos, settleNanos, giveUpNanos);
+            // members' confirmations cross gossip once more: as long as a window, or a quarter of the give-up time
+            return new GroupFormation.Timing(windowNanos, leaderNanos, settleNanos, giveUpNanos,
+                    Math.max(windowNanos, giveUpNanos / 4));
         }
     }
 
@@ -170,6 +172,7 @@ public final class MeshMatchmaker implements AutoCloseable {
                     LOG.warn("matchmaking: rejecting round {}'s roster from {}: {}", round, author, rejected);
                 }
             }
+            case RoundMessage.Confirm confirm -> f.onConfirm(author.toBase58(), confirm);
         }
     }
 
@@ -235,6 +238,8 @@ public final class MeshMatchmaker implements AutoCloseable {
                         // signed with this peer's key by gossipsub; the group is formed after the settle time
                         gossip.publish(topic, RoundMessage.encode(publish.roster()));
                     }
+                    case GroupFormation.Confirm confirm ->
+                            gossip.publish(topic, RoundMessage.encode(confirm.message()));
                     case GroupFormation.Formed formed -> {
                         timer[0].cancel(false);
                         lastGroupSize = formed.roster().members().size();

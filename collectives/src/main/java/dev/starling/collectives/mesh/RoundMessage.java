@@ -7,22 +7,26 @@ import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * What peers gossip on a run's round topic to form a group: {@link Ready} when a peer has finished its
- * inner phase, and {@link Roster} when a round's leader fixes the group. The author of each message is
+ * inner phase, {@link Roster} when a round's leader fixes the group, and {@link Confirm} when a peer has settled on
+ * a roster (members reduce only once every member confirmed the same roster). The author of each message is
  * the gossip message's {@code from}, which gossipsub's strict signing authenticates (the message is signed with
  * the author's host key and dropped unverified): a roster is therefore signed by its leader.
  *
  * <p>Wire form (big-endian): {@code u8 type | u64 round | body}; Ready's body is
  * {@code u64 samples | u16 len | UTF-8 base hash | u16 n | n × (u16 len | UTF-8 multiaddr)}; Roster's body is
  * {@code u16 len | UTF-8 base hash | u16 n | n × (u16 len | peer id bytes | u64 samples | u16 m |
- * m × (u16 len | UTF-8 multiaddr))}. Every count and length is checked against the caps before anything is
- * allocated.
+ * m × (u16 len | UTF-8 multiaddr))}; Confirm's body is {@code u16 len | UTF-8 roster hash}.
+ * Every count and length is checked against the caps before anything is allocated.
  */
-public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Roster {
+public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Roster, RoundMessage.Confirm {
     /** Largest encoded message. */
     int MAX_BYTES = 256 * 1024;
     /** Most members in a roster. */
@@ -65,6 +69,30 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
         /** Copies the list. */
         public Roster {
             members = List.copyOf(members);
+        }
+    }
+
+    /**
+     * A peer settled on a roster for round {@code round}: the members of that roster reduce only when every one of
+     * them confirmed the same roster hash, so that two rosters for one round cannot both complete.
+     *
+     * @param round      the round
+     * @param rosterHash {@link #rosterHash} of the roster it settled on (hex)
+     */
+    record Confirm(long round, String rosterHash) implements RoundMessage {
+    }
+
+    /**
+     * The hash that identifies a roster in {@link Confirm}: SHA-256 of its encoding, in hex.
+     *
+     * @param roster the roster
+     * @return 64 hex digits
+     */
+    static String rosterHash(Roster roster) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(encode(roster)));
+        } catch (NoSuchAlgorithmException e) {
+            throw CollectivesException.internal("no SHA-256: " + e.getMessage());
         }
     }
 
@@ -128,6 +156,11 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
                         writeStrings(out, m.addresses());
                     }
                 }
+                case Confirm c -> {
+                    out.writeByte(3);
+                    out.writeLong(c.round());
+                    writeString(out, c.rosterHash());
+                }
             }
             out.flush();
             return bytes.toByteArray();
@@ -175,6 +208,7 @@ public sealed interface RoundMessage permits RoundMessage.Ready, RoundMessage.Ro
                     }
                     yield new Roster(round, baseHash, members);
                 }
+                case 3 -> new Confirm(round, readString(in));
                 default -> throw CollectivesException.protocolViolation("unknown round message type " + type);
             };
             if (in.hasRemaining()) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.starling.collectives.CollectivesException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,6 +69,9 @@ class GroupFormationTest {
         private final PriorityQueue<Delivery> queue = new PriorityQueue<>((x, y) -> x.at() != y.at()
                 ? Long.compare(x.at(), y.at()) : Long.compare(x.seq(), y.seq()));
         private final Map<String, Long> readyAt = new HashMap<>();
+        private final Map<String, Long> linkDelay = new HashMap<>();
+        private final List<String> confirmed = new ArrayList<>();
+        private Random jitter;
         private long delay = 2 * MS;
         private long seq;
         private long now;
@@ -82,7 +86,9 @@ class GroupFormationTest {
         void broadcast(String from, RoundMessage message) {
             for (String to : peers.keySet()) {
                 if (!to.equals(from)) {
-                    queue.add(new Delivery(now + delay, seq++, to, from, message));
+                    long d = linkDelay.getOrDefault(from + ">" + to, delay);
+                    d += jitter == null ? 0 : jitter.nextLong(60) * MS;
+                    queue.add(new Delivery(now + d, seq++, to, from, message));
                 }
             }
         }
@@ -108,6 +114,7 @@ class GroupFormationTest {
                                 logs.add(d.to() + " rejects " + d.from() + ": " + rejected);
                             }
                         }
+                        case RoundMessage.Confirm c -> f.onConfirm(d.from(), c);
                     }
                 }
                 for (String p : readyPeers) {
@@ -120,6 +127,10 @@ class GroupFormationTest {
                         case GroupFormation.Publish publish -> {
                             published.add(p);
                             broadcast(p, publish.roster());
+                        }
+                        case GroupFormation.Confirm confirm -> {
+                            confirmed.add(confirm.message().rosterHash());
+                            broadcast(p, confirm.message());
                         }
                         case GroupFormation.Formed formed -> outcomes.put(p, formed);
                         case GroupFormation.GiveUp giveUp -> outcomes.put(p, giveUp);
@@ -152,7 +163,11 @@ class GroupFormationTest {
         assertInstanceOf(GroupFormation.Wait.class, a.poll(99 * MS));
         RoundMessage.Roster roster = assertInstanceOf(GroupFormation.Publish.class, a.poll(100 * MS)).roster();
         assertInstanceOf(GroupFormation.Wait.class, a.poll(110 * MS), "settling");
-        assertEquals(roster, assertInstanceOf(GroupFormation.Formed.class, a.poll(120 * MS)).roster());
+        RoundMessage.Confirm confirm = assertInstanceOf(GroupFormation.Confirm.class, a.poll(120 * MS)).message();
+        assertEquals(RoundMessage.rosterHash(roster), confirm.rosterHash());
+        assertInstanceOf(GroupFormation.Wait.class, a.poll(121 * MS), "b has not confirmed yet");
+        a.onConfirm("b", confirm);
+        assertEquals(roster, assertInstanceOf(GroupFormation.Formed.class, a.poll(122 * MS)).roster());
     }
 
     @Test
@@ -208,6 +223,50 @@ class GroupFormationTest {
         for (String p : List.of("a", "b", "c", "d")) {
             assertEquals(List.of("a", "b", "c", "d"), sim.formedWith(p), "every member takes the same roster");
         }
+    }
+
+    @Test
+    void shouldNotLetTwoRostersForOneRoundBothFormWhenARosterArrivesLateAtSomeMembers() {
+        // The loaded churn run's mismatches: as above, b publishes {b,c,d} as a, ready at the last moment, publishes
+        // {a,b,c,d}; but a's messages reach d 80 ms late, past d's settle time (20 ms). d settles on b's roster
+        // while a, b and c settle on a's; before confirmation d reduced in one group and a, b, c in another.
+        Sim sim = new Sim().peer("a", 4, 99).peer("b", 4, 0).peer("c", 4, 0).peer("d", 4, 0);
+        sim.linkDelay.put("a>d", 80 * MS);
+        sim.runUntil(600);
+        assertEquals(Set.of("a", "b"), Set.copyOf(sim.published), "two leaders published");
+        assertEquals(2, Set.copyOf(sim.confirmed).size(), "the members settled on two different rosters");
+        for (String p : List.of("a", "b", "c", "d")) {
+            GroupFormation.GiveUp giveUp = assertInstanceOf(GroupFormation.GiveUp.class, sim.outcomes.get(p), p);
+            assertTrue(giveUp.reason().contains("confirmed another roster"), giveUp.reason());
+        }
+    }
+
+    @Test
+    void shouldNeverFormTwoRostersForOneRoundUnderRandomGossipDelays() {
+        int conflicts = 0;
+        int formedRounds = 0;
+        for (int seed = 0; seed < 300; seed++) {
+            Random random = new Random(seed);
+            Sim sim = new Sim();
+            for (String p : List.of("a", "b", "c", "d", "e")) {
+                sim.peer(p, 5, random.nextInt(250));
+            }
+            sim.jitter = random;
+            sim.runUntil(3000);
+            conflicts += Set.copyOf(sim.confirmed).size() > 1 ? 1 : 0;
+            Set<List<String>> formed = new HashSet<>();
+            for (Map.Entry<String, GroupFormation.Decision> e : sim.outcomes.entrySet()) {
+                if (e.getValue() instanceof GroupFormation.Formed f) {
+                    formed.add(names(f.roster()));
+                    assertTrue(names(f.roster()).contains(e.getKey()), "seed " + seed);
+                }
+            }
+            assertTrue(formed.size() <= 1, "seed " + seed + ": two rosters formed: " + formed);
+            formedRounds += formed.size();
+            assertEquals(5, sim.outcomes.size(), "seed " + seed + ": every peer decided: " + sim.outcomes);
+        }
+        assertTrue(conflicts > 0, "the delays must produce conflicting rosters for the test to mean anything");
+        assertTrue(formedRounds > 150, "most rounds still form: " + formedRounds + " of 300");
     }
 
     @Test
@@ -269,6 +328,11 @@ class GroupFormationTest {
                 RoundMessage.decode(RoundMessage.encode(ready(12, THETA))));
         assertEquals(12, ready.samples());
         assertEquals(THETA, ready.baseHash());
+        RoundMessage.Confirm confirm = new RoundMessage.Confirm(9, RoundMessage.rosterHash(roster));
+        assertEquals(confirm, RoundMessage.decode(RoundMessage.encode(confirm)));
+        assertEquals(64, confirm.rosterHash().length());
+        assertThrows(CollectivesException.class, () -> RoundMessage.decode(Arrays.copyOf(RoundMessage.encode(
+                confirm), 20)));
         assertThrows(CollectivesException.class, () -> RoundMessage.decode(new byte[] {9}));
         Random random = new Random(3);
         for (int i = 0; i < 5000; i++) {
