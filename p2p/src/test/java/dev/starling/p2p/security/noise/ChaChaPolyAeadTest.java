@@ -85,12 +85,12 @@ class ChaChaPolyAeadTest {
         byte[] text = bytes(random, 65_519);
         byte[] buf = Arrays.copyOf(text, text.length + 16);
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
-        aead.begin(true, nonce, new byte[0]);
+        aead.begin(nonce, new byte[0]);
         aead.encrypt(buf, 0, 100, buf, 0);
         aead.encrypt(buf, 100, text.length - 100, buf, 100);
         aead.sealTag(buf, text.length);
         assertArrayEquals(jdk(Cipher.ENCRYPT_MODE, key, nonce, new byte[0], text), buf);
-        aead.begin(false, nonce, new byte[0]);
+        aead.begin(nonce, new byte[0]);
         aead.decrypt(buf, 0, text.length, buf, 0);
         aead.verifyTag(buf, text.length);
         assertArrayEquals(text, Arrays.copyOf(buf, text.length));
@@ -105,7 +105,7 @@ class ChaChaPolyAeadTest {
     private static byte[] seal(byte[] key, byte[] nonce, byte[] ad, byte[] text, int[] parts) throws Exception {
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
         byte[] out = new byte[text.length + 16];
-        aead.begin(true, nonce, ad);
+        aead.begin(nonce, ad);
         int at = 0;
         for (int p : parts) {
             aead.encrypt(text, at, p, out, at);
@@ -119,7 +119,7 @@ class ChaChaPolyAeadTest {
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
         int len = sealed.length - 16;
         byte[] out = new byte[len];
-        aead.begin(false, nonce, ad);
+        aead.begin(nonce, ad);
         aead.decrypt(sealed, 0, len, out, 0);
         aead.verifyTag(sealed, len);
         return out;
