@@ -1,6 +1,5 @@
 package dev.starling.p2p.security.noise;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
@@ -10,9 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The ChaCha20 stream cipher of RFC 8439 section 2.4 (32-bit block counter, 96-bit nonce), computing
  * {@link #LANES} blocks at once with the Vector API: lane j of state vector i holds word i of block j, so the 20
- * rounds are plain lane-wise adds, XORs and rotations (8 blocks per step with AVX2). The keystream is then
- * transposed into block order with gathers and XORed onto the text 32 bytes at a time. {@link #blockScalar} is the
- * one-block reference the tests compare against.
+ * rounds are plain lane-wise adds, XORs and rotations (8 blocks per step with AVX2). The key stream is then
+ * transposed into block order (scalar stores: twice as fast here as the Vector API's gathers) and XORed onto the
+ * text a vector at a time. {@link #blockScalar} is the one-block reference the tests compare against.
+ *
+ * <p>The rotations are written out inline: with a helper method for "xor then rotate" C2 stopped inlining it in
+ * the large round loop ("callee uses too much stack") and boxed every vector, 10x slower.
  *
  * <p>Streaming: {@link #reset} with a nonce and a starting counter, then {@link #xor} parts of any length in order.
  * Not thread-safe.
@@ -27,22 +29,13 @@ final class ChaCha20 {
     private static final int SIGMA1 = 0x3320646e;
     private static final int SIGMA2 = 0x79622d32;
     private static final int SIGMA3 = 0x6b206574;
-    /** Gather map: word w of a block sits at w * LANES in the word-major scratch. */
-    private static final int[] TRANSPOSE = new int[LANES];
     private static final IntVector IOTA = IntVector.fromArray(WORDS, iota(), 0);
-
-    static {
-        for (int i = 0; i < LANES; i++) {
-            TRANSPOSE[i] = i * LANES;
-        }
-    }
 
     private static final java.lang.invoke.VarHandle LE32 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             int[].class, ByteOrder.LITTLE_ENDIAN);
     private final int[] key = new int[8];
     private final int[] wordMajor = new int[16 * LANES];
     private final byte[] keystream = new byte[BATCH];
-    private final MemorySegment keystreamSegment = MemorySegment.ofArray(keystream);
     private int nonce0;
     private int nonce1;
     private int nonce2;

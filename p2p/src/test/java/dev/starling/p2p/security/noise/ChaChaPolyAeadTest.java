@@ -1,8 +1,10 @@
 package dev.starling.p2p.security.noise;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -75,6 +77,41 @@ class ChaChaPolyAeadTest {
         byte[] nonce = new byte[12];
         assertArrayEquals(jdk(Cipher.ENCRYPT_MODE, key, nonce, text, text), seal(key, nonce, text, text,
                 new int[] {text.length}));
+    }
+
+    @Test
+    void shouldMatchABigIntegerPoly1305OnLongAndSplitInputs() {
+        // the four-lane path (inputs of 512 bytes and more), entered with and without a partly filled block
+        SplittableRandom random = new SplittableRandom(1305);
+        BigInteger p = BigInteger.ONE.shiftLeft(130).subtract(BigInteger.valueOf(5));
+        for (int i = 0; i < 60; i++) {
+            byte[] key = bytes(random, 32);
+            if (i % 10 == 0) Arrays.fill(key, (byte) 0xff); // the largest clamped r
+            byte[] msg = bytes(random, 500 + random.nextInt(5000));
+            if (i % 10 == 1) Arrays.fill(msg, (byte) 0xff); // the largest limbs in every lane
+            BigInteger r = le(Arrays.copyOfRange(key, 0, 16))
+                    .and(new BigInteger("0ffffffc0ffffffc0ffffffc0fffffff", 16));
+            BigInteger acc = BigInteger.ZERO;
+            for (int at = 0; at < msg.length; at += 16) {
+                byte[] block = Arrays.copyOfRange(msg, at, Math.min(msg.length, at + 16));
+                acc = acc.add(le(block)).add(BigInteger.ONE.shiftLeft(8 * block.length)).multiply(r).mod(p);
+            }
+            BigInteger tag = acc.add(le(Arrays.copyOfRange(key, 16, 32))).mod(BigInteger.ONE.shiftLeft(128));
+            Poly1305 poly = new Poly1305();
+            poly.init(key, 0);
+            int cut = random.nextInt(40);
+            poly.update(msg, 0, cut);
+            poly.update(msg, cut, msg.length - cut);
+            byte[] got = new byte[16];
+            poly.finish(got, 0);
+            assertEquals(tag, le(got), "message length " + msg.length + ", cut " + cut);
+        }
+    }
+
+    private static BigInteger le(byte[] b) {
+        byte[] be = new byte[b.length + 1];
+        for (int i = 0; i < b.length; i++) be[b.length - i] = b[i];
+        return new BigInteger(be);
     }
 
     @Test
