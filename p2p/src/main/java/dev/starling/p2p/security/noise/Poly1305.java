@@ -56,7 +56,8 @@ final class Poly1305 {
     private long h4;
     /** Limbs of r^4 (broadcast) and of (r^4, r^3, r^2, r) for the lanes' last step; null until {@link #init}. */
     private final long[] powers = new long[4 * 10];
-    private final long[] limbs = new long[5 * LANES];
+    /** Two sets of message limbs (limb k of block j at 4k + j): the current group's and the next one's. */
+    private final long[] limbs = new long[2 * 5 * LANES];
     private final byte[] partial = new byte[16];
     private int partialLen;
 
@@ -267,7 +268,7 @@ final class Poly1305 {
      */
     private int updateFourLanes(byte[] in, int off, int len) {
         int groups = len / 64;
-        loadLimbs(in, off);
+        loadLimbs(in, off, 0);
         limbs[0] += h0;
         limbs[LANES] += h1;
         limbs[2 * LANES] += h2;
@@ -278,6 +279,7 @@ final class Poly1305 {
         LongVector a2 = LongVector.fromArray(FOUR, limbs, 2 * LANES);
         LongVector a3 = LongVector.fromArray(FOUR, limbs, 3 * LANES);
         LongVector a4 = LongVector.fromArray(FOUR, limbs, 4 * LANES);
+        if (groups > 1) loadLimbs(in, off + 64, 5 * LANES);
         LongVector p0 = LongVector.broadcast(FOUR, powers[0]);
         LongVector p1 = LongVector.broadcast(FOUR, powers[4]);
         LongVector p2 = LongVector.broadcast(FOUR, powers[8]);
@@ -293,7 +295,10 @@ final class Poly1305 {
         p3 = low32(p3);
         p4 = low32(p4);
         for (int g = 1; g < groups; g++) {
-            loadLimbs(in, off + 64 * g);
+            // limbs of group g were split in the previous step; split those of g + 1 now, so that the vector
+            // loads come long after the scalar stores (a load right behind them stalls on store forwarding)
+            int at = (g & 1) * 5 * LANES;
+            if (g + 1 < groups) loadLimbs(in, off + 64 * (g + 1), 5 * LANES - at);
             a0 = low32(a0);
             a1 = low32(a1);
             a2 = low32(a2);
@@ -308,12 +313,14 @@ final class Poly1305 {
             d2 = d2.add(d1.lanewise(VectorOperators.LSHR, 26));
             d3 = d3.add(d2.lanewise(VectorOperators.LSHR, 26));
             d4 = d4.add(d3.lanewise(VectorOperators.LSHR, 26));
-            LongVector n0 = d0.and(M26).add(d4.lanewise(VectorOperators.LSHR, 26).mul(5));
-            a1 = d1.and(M26).add(n0.lanewise(VectorOperators.LSHR, 26)).add(LongVector.fromArray(FOUR, limbs, LANES));
-            a0 = n0.and(M26).add(LongVector.fromArray(FOUR, limbs, 0));
-            a2 = d2.and(M26).add(LongVector.fromArray(FOUR, limbs, 2 * LANES));
-            a3 = d3.and(M26).add(LongVector.fromArray(FOUR, limbs, 3 * LANES));
-            a4 = d4.and(M26).add(LongVector.fromArray(FOUR, limbs, 4 * LANES));
+            LongVector c4 = d4.lanewise(VectorOperators.LSHR, 26);
+            LongVector n0 = d0.and(M26).add(c4.lanewise(VectorOperators.LSHL, 2)).add(c4); // + 5 c4
+            a1 = d1.and(M26).add(n0.lanewise(VectorOperators.LSHR, 26))
+                    .add(LongVector.fromArray(FOUR, limbs, at + LANES));
+            a0 = n0.and(M26).add(LongVector.fromArray(FOUR, limbs, at));
+            a2 = d2.and(M26).add(LongVector.fromArray(FOUR, limbs, at + 2 * LANES));
+            a3 = d3.and(M26).add(LongVector.fromArray(FOUR, limbs, at + 3 * LANES));
+            a4 = d4.and(M26).add(LongVector.fromArray(FOUR, limbs, at + 4 * LANES));
         }
         foldLanes(a0, a1, a2, a3, a4);
         return 64 * groups;
@@ -361,17 +368,17 @@ final class Poly1305 {
         h4 = d4 & M26;
     }
 
-    /** Splits the four blocks at {@code off} into limbs: limb k of block j at {@code limbs[4k + j]}. */
-    private void loadLimbs(byte[] in, int off) {
+    /** Splits the four blocks at {@code off} into limbs: limb k of block j at {@code limbs[at + 4k + j]}. */
+    private void loadLimbs(byte[] in, int off, int at) {
         long[] l = limbs;
         for (int j = 0; j < LANES; j++) {
             long lo = le64(in, off + 16 * j);
             long hi = le64(in, off + 16 * j + 8);
-            l[j] = lo & M26;
-            l[LANES + j] = (lo >>> 26) & M26;
-            l[2 * LANES + j] = ((lo >>> 52) | (hi << 12)) & M26;
-            l[3 * LANES + j] = (hi >>> 14) & M26;
-            l[4 * LANES + j] = (hi >>> 40) | (1L << 24);
+            l[at + j] = lo & M26;
+            l[at + LANES + j] = (lo >>> 26) & M26;
+            l[at + 2 * LANES + j] = ((lo >>> 52) | (hi << 12)) & M26;
+            l[at + 3 * LANES + j] = (hi >>> 14) & M26;
+            l[at + 4 * LANES + j] = (hi >>> 40) | (1L << 24);
         }
     }
 
