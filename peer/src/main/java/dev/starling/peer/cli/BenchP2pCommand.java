@@ -7,6 +7,7 @@ import dev.starling.p2p.core.Host;
 import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.host.HostBuilder;
+import dev.starling.p2p.security.noise.AeadThroughput;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.BufferedReader;
@@ -47,6 +48,9 @@ public final class BenchP2pCommand implements Callable<Integer> {
     @Option(names = "--no-js", description = "skip the js-libp2p run")
     boolean noJs;
 
+    @Option(names = "--aead-bytes", description = "bytes sealed by the Noise AEAD alone, one thread (default: 1 GiB)")
+    long aeadBytes = 1L << 30;
+
     @Option(names = "--interop-dir", description = "the js harness (default: p2p/interop next to the jar)")
     Path interopDir;
 
@@ -64,6 +68,13 @@ public final class BenchP2pCommand implements Callable<Integer> {
         // MB per CPU second of both ends together: comparable across runs on a loaded machine
         result.put("java_mb_per_cpu_s", round(java[2]));
         result.put("js_mb_per_cpu_s", js == null ? null : round(js[2]));
+        // the cipher alone on one thread: the ceiling of an end that encrypts or decrypts every byte on one core
+        AeadThroughput.Figures aead = AeadThroughput.measure(aeadBytes);
+        System.err.printf("bench p2p: AEAD alone %.0f MB per CPU s (ChaCha20 %.0f, Poly1305 %.0f)%n",
+                aead.aeadSealMbPerCpuS(), aead.chacha20MbPerCpuS(), aead.poly1305MbPerCpuS());
+        result.put("aead_mb_per_cpu_s", round(aead.aeadSealMbPerCpuS()));
+        result.put("chacha20_mb_per_cpu_s", round(aead.chacha20MbPerCpuS()));
+        result.put("poly1305_mb_per_cpu_s", round(aead.poly1305MbPerCpuS()));
         result.put("java_bytes", bytes);
         result.put("js_bytes", js == null ? null : jsBytes);
         JsonResult.print(System.out, result);

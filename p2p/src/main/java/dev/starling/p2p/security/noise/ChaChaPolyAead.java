@@ -1,16 +1,13 @@
 package dev.starling.p2p.security.noise;
 
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.ChaCha20ParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The ChaCha20-Poly1305 AEAD of RFC 8439 section 2.8, built from the JDK's ChaCha20 stream cipher (which has an AVX2
- * intrinsic) and our {@link Poly1305} (the JDK's Poly1305 only has one with AVX-512). Output is byte-identical to
- * the JDK's {@code ChaCha20-Poly1305} Cipher (tested on the RFC vectors and random inputs).
+ * The ChaCha20-Poly1305 AEAD of RFC 8439 section 2.8, built from our {@link ChaCha20} (Vector API, several blocks
+ * per step; the JDK's XORs its key stream in a scalar Java loop) and our {@link Poly1305} (the JDK's Poly1305 only
+ * has an intrinsic with AVX-512). Output is byte-identical to the JDK's {@code ChaCha20-Poly1305} Cipher (tested on
+ * the RFC vectors and random inputs).
  *
  * <p>Streaming, heap arrays only: {@link #begin}, {@link #encrypt}/{@link #decrypt} parts in order, then
  * {@link #sealTag} (encrypting) or {@link #verifyTag} (decrypting; call before trusting the plaintext). Reusable for
@@ -18,8 +15,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class ChaChaPolyAead {
     private static final byte[] ZEROS = new byte[64];
-    private final SecretKeySpec key;
-    private final Cipher chacha;
+    private final ChaCha20 chacha;
     private final Poly1305 poly = new Poly1305();
     private final byte[] block0 = new byte[64];
     private final byte[] tag = new byte[Poly1305.TAG_BYTES];
@@ -30,24 +26,20 @@ final class ChaChaPolyAead {
      * Creates the AEAD for one key.
      *
      * @param key32 the 32-byte key
-     * @throws GeneralSecurityException if the JDK has no ChaCha20
      */
-    ChaChaPolyAead(byte[] key32) throws GeneralSecurityException {
-        this.key = new SecretKeySpec(key32, "ChaCha20");
-        this.chacha = Cipher.getInstance("ChaCha20");
+    ChaChaPolyAead(byte[] key32) {
+        this.chacha = new ChaCha20(key32);
     }
 
     /**
      * Starts a message: the Poly1305 key is the first half of ChaCha20 block 0; the text uses blocks 1 on.
      *
-     * @param encrypting true to encrypt (the JDK then refuses a repeated nonce)
-     * @param nonce12    the 12-byte nonce
-     * @param ad         associated data (may be empty)
-     * @throws GeneralSecurityException from the JDK cipher
+     * @param nonce12 the 12-byte nonce (never repeated for one key: the caller's counter sees to it)
+     * @param ad      associated data (may be empty)
      */
-    void begin(boolean encrypting, byte[] nonce12, byte[] ad) throws GeneralSecurityException {
-        chacha.init(encrypting ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, key, new ChaCha20ParameterSpec(nonce12, 0));
-        chacha.update(ZEROS, 0, 64, block0, 0);
+    void begin(byte[] nonce12, byte[] ad) {
+        chacha.reset(nonce12, 0);
+        chacha.xor(ZEROS, 0, 64, block0, 0);
         poly.init(block0, 0);
         poly.update(ad, 0, ad.length);
         poly.padToBlock();
@@ -63,13 +55,9 @@ final class ChaChaPolyAead {
      * @param len    how many bytes
      * @param out    ciphertext array
      * @param outOff where the ciphertext goes
-     * @throws GeneralSecurityException from the JDK cipher
      */
-    void encrypt(byte[] in, int off, int len, byte[] out, int outOff) throws GeneralSecurityException {
-        int n = chacha.update(in, off, len, out, outOff);
-        if (n != len) {
-            throw new GeneralSecurityException("ChaCha20 returned " + n + " of " + len + " bytes");
-        }
+    void encrypt(byte[] in, int off, int len, byte[] out, int outOff) {
+        chacha.xor(in, off, len, out, outOff);
         poly.update(out, outOff, len);
         textLen += len;
     }
@@ -82,14 +70,10 @@ final class ChaChaPolyAead {
      * @param len    how many bytes
      * @param out    plaintext array
      * @param outOff where the plaintext goes
-     * @throws GeneralSecurityException from the JDK cipher
      */
-    void decrypt(byte[] in, int off, int len, byte[] out, int outOff) throws GeneralSecurityException {
+    void decrypt(byte[] in, int off, int len, byte[] out, int outOff) {
         poly.update(in, off, len);
-        int n = chacha.update(in, off, len, out, outOff);
-        if (n != len) {
-            throw new GeneralSecurityException("ChaCha20 returned " + n + " of " + len + " bytes");
-        }
+        chacha.xor(in, off, len, out, outOff);
         textLen += len;
     }
 

@@ -3,12 +3,11 @@ package dev.starling.p2p.security.noise;
 import dev.starling.p2p.core.P2pException;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
-import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
 
 /**
  * A Noise CipherState for ChaChaPoly: a 32-byte key and a 64-bit nonce counter. Nonce = 4 zero bytes then the
- * counter, little endian. Runs on {@link ChaChaPolyAead} (the JDK's ChaCha20 intrinsic plus our Poly1305: the JDK's
+ * counter, little endian. Runs on {@link ChaChaPolyAead} (our Vector API ChaCha20 and our Poly1305: the JDK's
  * ChaCha20-Poly1305 has no Poly1305 intrinsic without AVX-512). Confined to one thread (the connection's event
  * loop). Buffers passed in are not released here.
  */
@@ -22,11 +21,7 @@ final class NoiseCipherState {
     private long n;
 
     NoiseCipherState(byte[] key32) {
-        try {
-            this.aead = new ChaChaPolyAead(key32);
-        } catch (GeneralSecurityException e) {
-            throw P2pException.internal("no ChaCha20 in this JDK", e);
-        }
+        this.aead = new ChaChaPolyAead(key32);
     }
 
     private byte[] nextNonce() {
@@ -43,14 +38,10 @@ final class NoiseCipherState {
 
     byte[] encrypt(byte[] ad, byte[] plaintext) {
         byte[] out = new byte[plaintext.length + TAG];
-        try {
-            aead.begin(true, nextNonce(), ad);
-            aead.encrypt(plaintext, 0, plaintext.length, out, 0);
-            aead.sealTag(out, plaintext.length);
-            return out;
-        } catch (GeneralSecurityException e) {
-            throw P2pException.internal("noise encrypt failed", e);
-        }
+        aead.begin(nextNonce(), ad);
+        aead.encrypt(plaintext, 0, plaintext.length, out, 0);
+        aead.sealTag(out, plaintext.length);
+        return out;
     }
 
     byte[] decrypt(byte[] ad, byte[] ciphertext) {
@@ -58,14 +49,12 @@ final class NoiseCipherState {
         int len = ciphertext.length - TAG;
         byte[] out = new byte[len];
         try {
-            aead.begin(false, nextNonce(), ad);
+            aead.begin(nextNonce(), ad);
             aead.decrypt(ciphertext, 0, len, out, 0);
             aead.verifyTag(ciphertext, len);
             return out;
         } catch (AEADBadTagException e) {
             throw P2pException.badPeer("noise message failed authentication");
-        } catch (GeneralSecurityException e) {
-            throw P2pException.internal("noise decrypt failed", e);
         }
     }
 
@@ -79,23 +68,19 @@ final class NoiseCipherState {
         boolean heapOut = out.hasArray();
         byte[] dst = heapOut ? out.array() : scratch(len + TAG);
         int at = heapOut ? out.arrayOffset() + out.writerIndex() : 0;
-        try {
-            aead.begin(true, nextNonce(), NO_AD);
-            int done = 0;
-            for (ByteBuffer part : in.nioBuffers(in.readerIndex(), len)) {
-                int k = part.remaining();
-                if (part.hasArray()) {
-                    aead.encrypt(part.array(), part.arrayOffset() + part.position(), k, dst, at + done);
-                } else {
-                    part.get(dst, at + done, k);
-                    aead.encrypt(dst, at + done, k, dst, at + done);
-                }
-                done += k;
+        aead.begin(nextNonce(), NO_AD);
+        int done = 0;
+        for (ByteBuffer part : in.nioBuffers(in.readerIndex(), len)) {
+            int k = part.remaining();
+            if (part.hasArray()) {
+                aead.encrypt(part.array(), part.arrayOffset() + part.position(), k, dst, at + done);
+            } else {
+                part.get(dst, at + done, k);
+                aead.encrypt(dst, at + done, k, dst, at + done);
             }
-            aead.sealTag(dst, at + len);
-        } catch (GeneralSecurityException e) {
-            throw P2pException.internal("noise encrypt failed", e);
+            done += k;
         }
+        aead.sealTag(dst, at + len);
         in.skipBytes(len);
         if (heapOut) {
             out.writerIndex(out.writerIndex() + len + TAG);
@@ -124,13 +109,11 @@ final class NoiseCipherState {
         byte[] dst = heapOut ? out.array() : scratch(len);
         int at = heapOut ? out.arrayOffset() + out.writerIndex() : 0;
         try {
-            aead.begin(false, nextNonce(), NO_AD);
+            aead.begin(nextNonce(), NO_AD);
             aead.decrypt(src, srcOff, textLen, dst, at);
             aead.verifyTag(src, srcOff + textLen);
         } catch (AEADBadTagException e) {
             throw P2pException.badPeer("noise frame failed authentication");
-        } catch (GeneralSecurityException e) {
-            throw P2pException.internal("noise decrypt failed", e);
         }
         in.skipBytes(len);
         if (heapOut) {

@@ -1,8 +1,10 @@
 package dev.starling.p2p.security.noise;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -78,6 +80,41 @@ class ChaChaPolyAeadTest {
     }
 
     @Test
+    void shouldMatchABigIntegerPoly1305OnLongAndSplitInputs() {
+        // the four-lane path (inputs of 512 bytes and more), entered with and without a partly filled block
+        SplittableRandom random = new SplittableRandom(1305);
+        BigInteger p = BigInteger.ONE.shiftLeft(130).subtract(BigInteger.valueOf(5));
+        for (int i = 0; i < 60; i++) {
+            byte[] key = bytes(random, 32);
+            if (i % 10 == 0) Arrays.fill(key, (byte) 0xff); // the largest clamped r
+            byte[] msg = bytes(random, 500 + random.nextInt(5000));
+            if (i % 10 == 1) Arrays.fill(msg, (byte) 0xff); // the largest limbs in every lane
+            BigInteger r = le(Arrays.copyOfRange(key, 0, 16))
+                    .and(new BigInteger("0ffffffc0ffffffc0ffffffc0fffffff", 16));
+            BigInteger acc = BigInteger.ZERO;
+            for (int at = 0; at < msg.length; at += 16) {
+                byte[] block = Arrays.copyOfRange(msg, at, Math.min(msg.length, at + 16));
+                acc = acc.add(le(block)).add(BigInteger.ONE.shiftLeft(8 * block.length)).multiply(r).mod(p);
+            }
+            BigInteger tag = acc.add(le(Arrays.copyOfRange(key, 16, 32))).mod(BigInteger.ONE.shiftLeft(128));
+            Poly1305 poly = new Poly1305();
+            poly.init(key, 0);
+            int cut = random.nextInt(40);
+            poly.update(msg, 0, cut);
+            poly.update(msg, cut, msg.length - cut);
+            byte[] got = new byte[16];
+            poly.finish(got, 0);
+            assertEquals(tag, le(got), "message length " + msg.length + ", cut " + cut);
+        }
+    }
+
+    private static BigInteger le(byte[] b) {
+        byte[] be = new byte[b.length + 1];
+        for (int i = 0; i < b.length; i++) be[b.length - i] = b[i];
+        return new BigInteger(be);
+    }
+
+    @Test
     void shouldEncryptAndDecryptInPlace() throws Exception {
         SplittableRandom random = new SplittableRandom(7);
         byte[] key = bytes(random, 32);
@@ -85,12 +122,12 @@ class ChaChaPolyAeadTest {
         byte[] text = bytes(random, 65_519);
         byte[] buf = Arrays.copyOf(text, text.length + 16);
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
-        aead.begin(true, nonce, new byte[0]);
+        aead.begin(nonce, new byte[0]);
         aead.encrypt(buf, 0, 100, buf, 0);
         aead.encrypt(buf, 100, text.length - 100, buf, 100);
         aead.sealTag(buf, text.length);
         assertArrayEquals(jdk(Cipher.ENCRYPT_MODE, key, nonce, new byte[0], text), buf);
-        aead.begin(false, nonce, new byte[0]);
+        aead.begin(nonce, new byte[0]);
         aead.decrypt(buf, 0, text.length, buf, 0);
         aead.verifyTag(buf, text.length);
         assertArrayEquals(text, Arrays.copyOf(buf, text.length));
@@ -105,7 +142,7 @@ class ChaChaPolyAeadTest {
     private static byte[] seal(byte[] key, byte[] nonce, byte[] ad, byte[] text, int[] parts) throws Exception {
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
         byte[] out = new byte[text.length + 16];
-        aead.begin(true, nonce, ad);
+        aead.begin(nonce, ad);
         int at = 0;
         for (int p : parts) {
             aead.encrypt(text, at, p, out, at);
@@ -119,7 +156,7 @@ class ChaChaPolyAeadTest {
         ChaChaPolyAead aead = new ChaChaPolyAead(key);
         int len = sealed.length - 16;
         byte[] out = new byte[len];
-        aead.begin(false, nonce, ad);
+        aead.begin(nonce, ad);
         aead.decrypt(sealed, 0, len, out, 0);
         aead.verifyTag(sealed, len);
         return out;
