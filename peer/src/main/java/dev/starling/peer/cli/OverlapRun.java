@@ -8,6 +8,7 @@ import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.emulation.LinkEmulation;
 import dev.starling.p2p.emulation.LinkProfile;
+import dev.starling.peer.node.Co2Timing;
 import dev.starling.peer.node.ManifestTraining;
 import dev.starling.peer.node.MeshDiloco;
 import dev.starling.peer.node.NodeOptions;
@@ -104,12 +105,41 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         result.put("rounds_identical_blocking", blocking.identical());
         result.put("rounds_identical_co2", co2.identical());
         result.put("bytes_sent_per_peer_round", blocking.bytesPerPeer() / rounds);
+        result.put("co2_boundaries", timingFields(co2));
         return new Result(result, blocking.identical() == rounds && co2.identical() == rounds);
     }
 
     /** What one mode measured. */
     private record ModeResult(double[] steady, double[] withDrain, int leader, long identical, double valLoss,
-                              long bytesPerPeer, int parameters) {
+                              long bytesPerPeer, int parameters, Co2Timing[] timing, double[] seconds) {
+    }
+
+    /** Where CO2's non-computing time went on the training thread (non-leaders' mean, and the leader's). */
+    private static Map<String, Object> timingFields(ModeResult co2) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        double wait = 0;
+        double boundary = 0;
+        int waits = 0;
+        int boundaries = 0;
+        for (int i = 0; i < co2.timing().length; i++) {
+            if (i != co2.leader()) {
+                Co2Timing t = co2.timing()[i];
+                wait += t.waitNanos() / 1e9 / co2.seconds()[i];
+                boundary += t.boundaryNanos() / 1e9 / co2.seconds()[i];
+                waits += t.waits();
+                boundaries += t.rounds();
+            }
+        }
+        int n = co2.timing().length - 1;
+        Co2Timing lead = co2.timing()[co2.leader()];
+        double leadSeconds = co2.seconds()[co2.leader()];
+        m.put("wait_share", round(wait / n));
+        m.put("boundary_work_share", round(boundary / n));
+        m.put("boundaries_that_waited", waits + " of " + boundaries);
+        m.put("leader_wait_share", round(lead.waitNanos() / 1e9 / leadSeconds));
+        m.put("leader_eval_share", round(lead.evalNanos() / 1e9 / leadSeconds));
+        m.put("leader_boundary_work_share", round(lead.boundaryNanos() / 1e9 / leadSeconds));
+        return m;
     }
 
     private String manifest(String optimizer) {
@@ -180,6 +210,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         double[] valLoss = {Double.NaN};
         long[] bytes = new long[peers];
         int[] parameters = {0};
+        Co2Timing[] timing = new Co2Timing[peers];
+        double[] seconds = new double[peers];
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -220,6 +252,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
                         boolean overlapped = coordinator.manifest().outer().optimizer().equals("co2");
                         double steadyCompute = overlapped ? all : all - compute[rounds];
                         steady[index] = steadyCompute / ((appliedAt[rounds - 1] - t0) / 1e9);
+                        seconds[index] = (appliedAt[rounds - 1] - t0) / 1e9;
+                        timing[index] = diloco.co2Timing();
                         withDrain[index] = all / ((end - t0) / 1e9);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -243,7 +277,7 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         System.err.printf(Locale.ROOT, "  utilization per peer (steady) %s, leader %d%n", Arrays.toString(steady),
                 leader[0]);
         return new ModeResult(steady, withDrain, leader[0], identical, valLoss[0],
-                Arrays.stream(bytes).sum() / peers, parameters[0]);
+                Arrays.stream(bytes).sum() / peers, parameters[0], timing, seconds);
     }
 
     private static double meanExcept(double[] v, int skip) {

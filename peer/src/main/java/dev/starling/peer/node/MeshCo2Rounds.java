@@ -48,6 +48,9 @@ final class MeshCo2Rounds {
     private final PeerId self;
     private final Supplier<List<String>> dialable;
     private final BiConsumer<PeerId, List<String>> connect;
+    /** Written and read on the training thread only. */
+    private Co2Timing timing = Co2Timing.NONE;
+    private long lastEvalNanos;
 
     /** What one round's background exchange ended with; {@code result} is null when the round had no group. */
     private record Exchange(List<PeerId> members, ButterflyResult result, long endNanos) {
@@ -90,14 +93,22 @@ final class MeshCo2Rounds {
             if (stop.getAsBoolean()) {
                 break;
             }
+            long waitStart = System.nanoTime();
+            boolean waited = previous != null && !previous.exchange().isDone();
             Exchange done = previous == null ? null : await(previous.exchange(), "finish round "
                     + previous.round() + "'s all-reduce");
+            long boundaryStart = System.nanoTime();
             peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
             InFlight current = launch(round, innerLoss, tokensPerS);
+            long evalNanos = 0;
             if (previous != null) {
-                listener.onRound(apply(previous, done));
+                MeshDiloco.RoundOutcome outcome = apply(previous, done);
+                evalNanos = lastEvalNanos;
+                count(boundaryStart - waitStart, System.nanoTime() - boundaryStart - evalNanos, evalNanos, waited);
+                listener.onRound(outcome);
             } else {
                 peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
+                count(0, System.nanoTime() - boundaryStart, 0, false);
             }
             previous = current;
         }
@@ -105,6 +116,20 @@ final class MeshCo2Rounds {
             listener.onRound(apply(previous, await(previous.exchange(), "finish round " + previous.round()
                     + "'s all-reduce")));
         }
+    }
+
+    /**
+     * Where the training thread's time outside the inner phases went so far (the final drain not included).
+     *
+     * @return the sums; read on the training thread or after {@link #run} returned
+     */
+    Co2Timing timing() {
+        return timing;
+    }
+
+    private void count(long wait, long boundary, long eval, boolean waited) {
+        timing = new Co2Timing(timing.rounds() + 1, timing.waitNanos() + wait, timing.boundaryNanos() + boundary,
+                timing.evalNanos() + eval, timing.waits() + (waited ? 1 : 0));
     }
 
     private InFlight launch(long round, double innerLoss, double tokensPerS) {
@@ -144,6 +169,7 @@ final class MeshCo2Rounds {
     /** On the training thread: applies a finished round one round late and describes it. */
     private MeshDiloco.RoundOutcome apply(InFlight round, Exchange done) {
         long millis = (done.endNanos() - round.startNanos()) / 1_000_000;
+        lastEvalNanos = 0;
         if (done.result() == null) {
             peer.applyOverlapped(null);
             return new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
@@ -151,7 +177,9 @@ final class MeshCo2Rounds {
         }
         peer.applyOverlapped(done.result());
         boolean leader = done.members().getFirst().equals(self);
+        long evalStart = System.nanoTime();
         double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
+        lastEvalNanos = leader ? System.nanoTime() - evalStart : 0;
         long sent = butterfly.bytesSent() - round.sent0();
         int n = done.members().size();
         double fp32Bytes = n > 1 ? 2.0 * (n - 1) / n * 4.0 * peer.thetaGlobal().length : Double.NaN;

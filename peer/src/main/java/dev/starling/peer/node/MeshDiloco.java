@@ -108,6 +108,15 @@ public final class MeshDiloco implements AutoCloseable {
     }
 
     /**
+     * With the co2 optimizer, where the training thread's time outside the inner phases went ({@link Co2Timing}).
+     *
+     * @return the sums so far, or {@link Co2Timing#NONE} for blocking DiLoCo
+     */
+    public Co2Timing co2Timing() {
+        return co2 == null ? Co2Timing.NONE : co2.timing();
+    }
+
+    /**
      * Makes this peer attack the run (experiments and tests of the defences): it corrupts its own outgoing update,
      * or lies about the part it reduces. Call before {@link #run}.
      *
