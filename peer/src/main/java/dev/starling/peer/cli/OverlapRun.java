@@ -35,7 +35,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * round r+1's inner steps). Utilization counts inner-phase time as computing; it is measured in steady state, up to
  * the moment round R−1 is applied (so the last round's exchange, which nothing can overlap in a finite run, is
  * reported separately as the {@code _with_drain} figures). The round leader also evaluates the validation loss every
- * round, which this measure does not count as computing, so it is reported apart ({@code utilization_leader}).
+ * round, on the training thread in blocking mode (not counted as computing) and on a background thread with CO2;
+ * it is reported apart ({@code utilization_leader}). With CO2 each peer's training thread accounts for its own time
+ * ({@link Co2Timing}); {@code co2_boundaries} says where the non-computing part went.
  * Used by {@code experiment overlap} and {@code experiment diloco}. Runs peers on one thread each.
  *
  * @param peers      peers, 2..8
@@ -111,34 +113,35 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
 
     /** What one mode measured. */
     private record ModeResult(double[] steady, double[] withDrain, int leader, long identical, double valLoss,
-                              long bytesPerPeer, int parameters, Co2Timing[] timing, double[] seconds) {
+                              long bytesPerPeer, int parameters, Co2Timing[] timing) {
     }
 
     /** Where CO2's non-computing time went on the training thread (non-leaders' mean, and the leader's). */
     private static Map<String, Object> timingFields(ModeResult co2) {
         Map<String, Object> m = new LinkedHashMap<>();
         double wait = 0;
-        double boundary = 0;
+        double other = 0;
         int waits = 0;
         int boundaries = 0;
         for (int i = 0; i < co2.timing().length; i++) {
             if (i != co2.leader()) {
                 Co2Timing t = co2.timing()[i];
-                wait += t.waitNanos() / 1e9 / co2.seconds()[i];
-                boundary += t.boundaryNanos() / 1e9 / co2.seconds()[i];
+                double wall = t.innerNanos() + t.gapNanos();
+                wait += t.waitNanos() / wall;
+                other += (t.gapNanos() - t.waitNanos()) / wall;
                 waits += t.waits();
-                boundaries += t.rounds();
+                boundaries += t.boundaries();
             }
         }
         int n = co2.timing().length - 1;
         Co2Timing lead = co2.timing()[co2.leader()];
-        double leadSeconds = co2.seconds()[co2.leader()];
+        double leadWall = lead.innerNanos() + lead.gapNanos();
         m.put("wait_share", round(wait / n));
-        m.put("boundary_work_share", round(boundary / n));
+        m.put("boundary_work_share", round(other / n));
         m.put("boundaries_that_waited", waits + " of " + boundaries);
-        m.put("leader_wait_share", round(lead.waitNanos() / 1e9 / leadSeconds));
-        m.put("leader_eval_share", round(lead.evalNanos() / 1e9 / leadSeconds));
-        m.put("leader_boundary_work_share", round(lead.boundaryNanos() / 1e9 / leadSeconds));
+        m.put("leader_wait_share", round(lead.waitNanos() / leadWall));
+        m.put("leader_boundary_work_share", round((lead.gapNanos() - lead.waitNanos()) / leadWall));
+        m.put("leader_boundaries_that_waited", lead.waits() + " of " + lead.boundaries());
         return m;
     }
 
@@ -211,7 +214,6 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         long[] bytes = new long[peers];
         int[] parameters = {0};
         Co2Timing[] timing = new Co2Timing[peers];
-        double[] seconds = new double[peers];
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -247,13 +249,14 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
                         });
                         long end = System.nanoTime();
                         double all = Arrays.stream(compute).sum();
-                        // steady state: everything computed before round R-1 was applied (blocking: rounds
-                        // 1..R-1; co2: rounds 1..R, whose inner phase ends before round R-1 is applied)
+                        // steady state: blocking, everything computed before round R-1 was applied (rounds
+                        // 1..R-1); co2, the training thread's own account from its first inner phase to the end of
+                        // the boundary after round R's inner phase, where round R-1 is applied (the leader's
+                        // outcomes reach the listener late, after their background evaluation)
                         boolean overlapped = coordinator.manifest().outer().optimizer().equals("co2");
-                        double steadyCompute = overlapped ? all : all - compute[rounds];
-                        steady[index] = steadyCompute / ((appliedAt[rounds - 1] - t0) / 1e9);
-                        seconds[index] = (appliedAt[rounds - 1] - t0) / 1e9;
                         timing[index] = diloco.co2Timing();
+                        steady[index] = overlapped ? timing[index].utilization()
+                                : (all - compute[rounds]) / ((appliedAt[rounds - 1] - t0) / 1e9);
                         withDrain[index] = all / ((end - t0) / 1e9);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -277,7 +280,7 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         System.err.printf(Locale.ROOT, "  utilization per peer (steady) %s, leader %d%n", Arrays.toString(steady),
                 leader[0]);
         return new ModeResult(steady, withDrain, leader[0], identical, valLoss[0],
-                Arrays.stream(bytes).sum() / peers, parameters[0], timing, seconds);
+                Arrays.stream(bytes).sum() / peers, parameters[0], timing);
     }
 
     private static double meanExcept(double[] v, int skip) {

@@ -1,18 +1,28 @@
 package dev.starling.peer.node;
 
 /**
- * Where a CO2 peer's training thread spent the time outside its inner phases, summed over a run: how long it waited
- * for the previous round's all-reduce at a round boundary, how long the boundary's own work took (taking the update,
- * launching the exchange, the one-round-late outer step and the state hash), and how long the round leader spent
- * evaluating the validation loss. Immutable.
+ * Where a CO2 peer's training thread spent its time, summed from the start of its first inner phase to the end of
+ * its last round boundary (the final drain, which no finite run can overlap, not included): computing inner steps,
+ * and everything between two inner phases, of which part was waiting for the previous round's all-reduce. Immutable.
  *
- * @param rounds        round boundaries counted
- * @param waitNanos     waiting for the previous round's exchange (only when it was slower than the inner phase)
- * @param boundaryNanos the boundary's own work on the training thread, evaluation excluded
- * @param evalNanos     the leader's validation-loss evaluation
- * @param waits         boundaries at which the exchange was not done yet when the inner phase ended
+ * @param boundaries round boundaries passed
+ * @param innerNanos inner phases (computing)
+ * @param gapNanos   everything between inner phases on the training thread: the wait, taking the update, launching
+ *                   the exchange, the one-round-late outer step, the state hash, the listener
+ * @param waitNanos  the part of the gaps spent waiting for the previous round's exchange
+ * @param waits      boundaries at which that exchange was not done yet when the inner phase ended
  */
-public record Co2Timing(int rounds, long waitNanos, long boundaryNanos, long evalNanos, int waits) {
+public record Co2Timing(int boundaries, long innerNanos, long gapNanos, long waitNanos, int waits) {
     /** Nothing measured yet. */
     public static final Co2Timing NONE = new Co2Timing(0, 0, 0, 0, 0);
+
+    /**
+     * The share of the training thread's wall time spent computing.
+     *
+     * @return inner / (inner + gaps), NaN before the first boundary
+     */
+    public double utilization() {
+        long wall = innerNanos + gapNanos;
+        return wall == 0 ? Double.NaN : (double) innerNanos / wall;
+    }
 }

@@ -11,14 +11,19 @@ import dev.starling.training.TrainConfig;
 import dev.starling.training.diloco.DilocoPeer;
 import dev.starling.training.diloco.Evaluator;
 import dev.starling.training.diloco.GroupExchange;
+import dev.starling.tensor.cpu.ParallelFor;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -44,16 +49,28 @@ final class MeshCo2Rounds {
     private final DilocoPeer peer;
     private final MeshButterfly butterfly;
     private final MeshMatchmaker matchmaker;
-    private final Evaluator evaluator;
+    /** Makes the leader's background evaluator on the given worker team. */
+    private final Function<ParallelFor, Evaluator> evaluators;
     private final PeerId self;
     private final Supplier<List<String>> dialable;
     private final BiConsumer<PeerId, List<String>> connect;
     /** Written and read on the training thread only. */
     private Co2Timing timing = Co2Timing.NONE;
-    private long lastEvalNanos;
+    /** Applied rounds not yet handed to the listener (training thread only). */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The leader's background evaluation: made on first use, closed at the end of {@link #run}. */
+    private ExecutorService evalThread;
+    /** Touched only on {@link #evalThread}. */
+    private ParallelFor evalPool;
+    /** Touched only on {@link #evalThread}. */
+    private Evaluator evalModel;
 
     /** What one round's background exchange ended with; {@code result} is null when the round had no group. */
     private record Exchange(List<PeerId> members, ButterflyResult result, long endNanos) {
+    }
+
+    /** An applied round and, for the leader, its validation loss still being computed. */
+    private record Pending(MeshDiloco.RoundOutcome outcome, CompletableFuture<Double> valLoss) {
     }
 
     /** A round whose exchange runs in the background. */
@@ -62,14 +79,14 @@ final class MeshCo2Rounds {
     }
 
     MeshCo2Rounds(RunManifest manifest, TrainConfig config, DilocoPeer peer, MeshButterfly butterfly,
-                  MeshMatchmaker matchmaker, Evaluator evaluator, PeerId self, Supplier<List<String>> dialable,
-                  BiConsumer<PeerId, List<String>> connect) {
+                  MeshMatchmaker matchmaker, Function<ParallelFor, Evaluator> evaluators, PeerId self,
+                  Supplier<List<String>> dialable, BiConsumer<PeerId, List<String>> connect) {
         this.manifest = manifest;
         this.config = config;
         this.peer = peer;
         this.butterfly = butterfly;
         this.matchmaker = matchmaker;
-        this.evaluator = evaluator;
+        this.evaluators = evaluators;
         this.self = self;
         this.dialable = dialable;
         this.connect = connect;
@@ -77,49 +94,67 @@ final class MeshCo2Rounds {
 
     /**
      * Runs rounds until {@code rounds} are done (0: forever) or {@code stop} says so, then drains the last exchange.
+     * The round leader's validation loss is computed on a background thread from a copy of θ_global, so the
+     * training thread goes straight on with the next inner phase; the leader's outcome reaches {@code listener} at
+     * the first round boundary after that evaluation ended (at the latest after the drain). Rounds reach the
+     * listener in order.
      *
      * @param rounds   rounds to run, 0 for no limit
      * @param stop     checked after each inner phase
-     * @param listener told about every round once its aggregate is applied (one round late)
+     * @param listener told about every round once its aggregate is applied (one round late), on this thread
      * @throws InterruptedException if interrupted while waiting for an exchange
      */
     void run(int rounds, BooleanSupplier stop, MeshDiloco.Listener listener) throws InterruptedException {
         int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         InFlight previous = null;
-        for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
-            long innerStart = System.nanoTime();
-            double innerLoss = peer.innerPhase();
-            double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
-            if (stop.getAsBoolean()) {
-                break;
+        long innerNanos = 0;
+        long gapNanos = 0;
+        long waitNanos = 0;
+        int boundaries = 0;
+        int waits = 0;
+        long innerEnd = -1;
+        try {
+            for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
+                long innerStart = System.nanoTime();
+                gapNanos += innerEnd < 0 ? 0 : innerStart - innerEnd;
+                double innerLoss = peer.innerPhase();
+                innerEnd = System.nanoTime();
+                innerNanos += innerEnd - innerStart;
+                double tokensPerS = tokensPerRound / ((innerEnd - innerStart) / 1e9);
+                if (stop.getAsBoolean()) {
+                    break;
+                }
+                boolean waited = previous != null && !previous.exchange().isDone();
+                Exchange done = previous == null ? null : await(previous.exchange(), "finish round "
+                        + previous.round() + "'s all-reduce");
+                waitNanos += System.nanoTime() - innerEnd;
+                waits += waited ? 1 : 0;
+                boundaries++;
+                peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
+                InFlight current = launch(round, innerLoss, tokensPerS);
+                if (previous != null) {
+                    pending.add(apply(previous, done));
+                } else {
+                    peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
+                }
+                deliver(listener, false);
+                previous = current;
+                timing = new Co2Timing(boundaries, innerNanos, gapNanos + System.nanoTime() - innerEnd, waitNanos,
+                        waits);
             }
-            long waitStart = System.nanoTime();
-            boolean waited = previous != null && !previous.exchange().isDone();
-            Exchange done = previous == null ? null : await(previous.exchange(), "finish round "
-                    + previous.round() + "'s all-reduce");
-            long boundaryStart = System.nanoTime();
-            peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
-            InFlight current = launch(round, innerLoss, tokensPerS);
-            long evalNanos = 0;
             if (previous != null) {
-                MeshDiloco.RoundOutcome outcome = apply(previous, done);
-                evalNanos = lastEvalNanos;
-                count(boundaryStart - waitStart, System.nanoTime() - boundaryStart - evalNanos, evalNanos, waited);
-                listener.onRound(outcome);
-            } else {
-                peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
-                count(0, System.nanoTime() - boundaryStart, 0, false);
+                pending.add(apply(previous, await(previous.exchange(), "finish round " + previous.round()
+                        + "'s all-reduce")));
             }
-            previous = current;
-        }
-        if (previous != null) {
-            listener.onRound(apply(previous, await(previous.exchange(), "finish round " + previous.round()
-                    + "'s all-reduce")));
+            deliver(listener, true);
+        } finally {
+            closeEvaluation();
         }
     }
 
     /**
-     * Where the training thread's time outside the inner phases went so far (the final drain not included).
+     * Where the training thread's time went, from the first inner phase to the end of the last round boundary (the
+     * final drain not included).
      *
      * @return the sums; read on the training thread or after {@link #run} returned
      */
@@ -127,9 +162,56 @@ final class MeshCo2Rounds {
         return timing;
     }
 
-    private void count(long wait, long boundary, long eval, boolean waited) {
-        timing = new Co2Timing(timing.rounds() + 1, timing.waitNanos() + wait, timing.boundaryNanos() + boundary,
-                timing.evalNanos() + eval, timing.waits() + (waited ? 1 : 0));
+    /** Hands finished rounds to the listener in order; a leader's round waits for its evaluation unless {@code all}. */
+    private void deliver(MeshDiloco.Listener listener, boolean all) throws InterruptedException {
+        while (!pending.isEmpty()) {
+            Pending p = pending.getFirst();
+            if (p.valLoss() != null && !p.valLoss().isDone() && !all) {
+                return;
+            }
+            pending.removeFirst();
+            MeshDiloco.RoundOutcome o = p.outcome();
+            if (p.valLoss() != null) {
+                double v = await(p.valLoss(), "evaluate round " + o.round());
+                o = new MeshDiloco.RoundOutcome(o.round(), o.groupSize(), o.leader(), o.innerLoss(), v,
+                        o.stateHash(), o.bytesSent(), o.bytesReceived(), o.roundMillis(), o.compressionRatio(),
+                        o.faults(), o.tokensPerS());
+            }
+            listener.onRound(o);
+        }
+    }
+
+    /** Evaluates a copy of θ_global on the background evaluation thread (made on first use). */
+    private CompletableFuture<Double> evaluateInBackground(float[] theta) {
+        if (evalThread == null) {
+            evalThread = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon()
+                    .name("co2-eval-" + peer.name()).unstarted(r));
+        }
+        float[] copy = theta.clone();
+        return CompletableFuture.supplyAsync(() -> {
+            if (evalPool == null) {
+                evalPool = new ParallelFor(1);
+                evalModel = evaluators.apply(evalPool);
+            }
+            return evalModel.loss(copy);
+        }, evalThread);
+    }
+
+    private void closeEvaluation() throws InterruptedException {
+        if (evalThread == null) {
+            return;
+        }
+        evalThread.submit(() -> {
+            if (evalModel != null) {
+                evalModel.close();
+                evalPool.close();
+            }
+        });
+        evalThread.shutdown();
+        if (!evalThread.awaitTermination(1, TimeUnit.MINUTES)) {
+            evalThread.shutdownNow();
+        }
+        evalThread = null;
     }
 
     private InFlight launch(long round, double innerLoss, double tokensPerS) {
@@ -166,26 +248,26 @@ final class MeshCo2Rounds {
                 .thenApply(result -> new Exchange(members, result, System.nanoTime()));
     }
 
-    /** On the training thread: applies a finished round one round late and describes it. */
-    private MeshDiloco.RoundOutcome apply(InFlight round, Exchange done) {
+    /**
+     * On the training thread: applies a finished round one round late and describes it; the leader's validation loss
+     * follows from the background evaluation.
+     */
+    private Pending apply(InFlight round, Exchange done) {
         long millis = (done.endNanos() - round.startNanos()) / 1_000_000;
-        lastEvalNanos = 0;
         if (done.result() == null) {
             peer.applyOverlapped(null);
-            return new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
-                    peer.globalHash(), 0, 0, millis, Double.NaN, 0, round.tokensPerS());
+            return new Pending(new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
+                    peer.globalHash(), 0, 0, millis, Double.NaN, 0, round.tokensPerS()), null);
         }
         peer.applyOverlapped(done.result());
         boolean leader = done.members().getFirst().equals(self);
-        long evalStart = System.nanoTime();
-        double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
-        lastEvalNanos = leader ? System.nanoTime() - evalStart : 0;
         long sent = butterfly.bytesSent() - round.sent0();
         int n = done.members().size();
         double fp32Bytes = n > 1 ? 2.0 * (n - 1) / n * 4.0 * peer.thetaGlobal().length : Double.NaN;
-        return new MeshDiloco.RoundOutcome(round.round(), n, leader, round.innerLoss(), valLoss, peer.globalHash(),
-                sent, butterfly.bytesReceived() - round.received0(), millis, sent > 0 ? fp32Bytes / sent : Double.NaN,
-                done.result().faults().size(), round.tokensPerS());
+        return new Pending(new MeshDiloco.RoundOutcome(round.round(), n, leader, round.innerLoss(), Double.NaN,
+                peer.globalHash(), sent, butterfly.bytesReceived() - round.received0(), millis,
+                sent > 0 ? fp32Bytes / sent : Double.NaN, done.result().faults().size(), round.tokensPerS()),
+                leader ? evaluateInBackground(peer.thetaGlobal()) : null);
     }
 
     private static <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {
