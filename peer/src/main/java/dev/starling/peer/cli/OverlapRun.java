@@ -107,13 +107,15 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         result.put("rounds_identical_blocking", blocking.identical());
         result.put("rounds_identical_co2", co2.identical());
         result.put("bytes_sent_per_peer_round", blocking.bytesPerPeer() / rounds);
+        result.put("inner_phase_s_blocking", round(blocking.innerSeconds()));
+        result.put("inner_phase_s_co2", round(co2.innerSeconds()));
         result.put("co2_boundaries", timingFields(co2));
         return new Result(result, blocking.identical() == rounds && co2.identical() == rounds);
     }
 
     /** What one mode measured. */
     private record ModeResult(double[] steady, double[] withDrain, int leader, long identical, double valLoss,
-                              long bytesPerPeer, int parameters, Co2Timing[] timing) {
+                              long bytesPerPeer, int parameters, Co2Timing[] timing, double innerSeconds) {
     }
 
     /** Where CO2's non-computing time went on the training thread (non-leaders' mean, and the leader's). */
@@ -214,6 +216,7 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         long[] bytes = new long[peers];
         int[] parameters = {0};
         Co2Timing[] timing = new Co2Timing[peers];
+        double[] innerSeconds = new double[peers];
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -258,6 +261,7 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
                         steady[index] = overlapped ? timing[index].utilization()
                                 : (all - compute[rounds]) / ((appliedAt[rounds - 1] - t0) / 1e9);
                         withDrain[index] = all / ((end - t0) / 1e9);
+                        innerSeconds[index] = all / rounds;
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } catch (RuntimeException e) {
@@ -280,7 +284,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         System.err.printf(Locale.ROOT, "  utilization per peer (steady) %s, leader %d%n", Arrays.toString(steady),
                 leader[0]);
         return new ModeResult(steady, withDrain, leader[0], identical, valLoss[0],
-                Arrays.stream(bytes).sum() / peers, parameters[0], timing);
+                Arrays.stream(bytes).sum() / peers, parameters[0], timing, Arrays.stream(innerSeconds).average()
+                .orElse(Double.NaN));
     }
 
     private static double meanExcept(double[] v, int skip) {
