@@ -69,6 +69,8 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "lr warmup steps (default min(100, steps / 10))")
     private Integer warmupSteps;
     @Option(names = "--no-co2", description = "run no CO2 setting") private boolean noCo2;
+    @Option(names = "--baseline-only", description = "run only (a), e.g. to tune its --lr like DiLoCo's")
+    private boolean baselineOnly;
     @Option(names = "--layers", description = "model layers (default 4; quick 2)") private Integer layers;
     @Option(names = "--channels", description = "model width (default 128; quick 32)") private Integer channels;
     @Option(names = "--batch", description = "sequences per peer per step (default 12; quick 16)")
@@ -204,6 +206,9 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
         List<ExperimentVariant> variants = new ArrayList<>();
         try {
             variants.add(new ExperimentVariant(Mode.DATA_PARALLEL, 1, "fp32"));
+            if (baselineOnly) {
+                return variants;
+            }
             for (int h : hList) {
                 for (String c : codecList) {
                     variants.add(new ExperimentVariant(Mode.DILOCO, h, c));

@@ -260,8 +260,10 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
                         timing[index] = diloco.co2Timing();
                         steady[index] = overlapped ? timing[index].utilization()
                                 : (all - compute[rounds]) / ((appliedAt[rounds - 1] - t0) / 1e9);
-                        withDrain[index] = all / ((end - t0) / 1e9);
-                        innerSeconds[index] = all / rounds;
+                        // co2: a peer that would wait trains on, so its inner phases vary; take its own account
+                        double computed = overlapped ? timing[index].innerNanos() / 1e9 : all;
+                        withDrain[index] = computed / ((end - t0) / 1e9);
+                        innerSeconds[index] = computed / rounds;
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } catch (RuntimeException e) {

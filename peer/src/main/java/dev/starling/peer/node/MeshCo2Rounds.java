@@ -31,12 +31,15 @@ import java.util.function.Supplier;
  * background (owner executor, event loops) while round r+1's inner steps compute on the training thread. When
  * round r+1's inner phase ends the peer takes its update Δ_{r+1}, launches round r+1's exchange, and only then
  * applies round r's aggregate, one round late with the staleness penalty and momentum clipping
- * ({@link DilocoPeer#applyOverlapped}), rebasing θ_local so round r+1's inner progress is kept. The training thread
- * waits only if round r's exchange is not done by the end of round r+1's inner phase; after the last round it
- * waits for the last exchange (the drain) and applies it.
+ * ({@link DilocoPeer#applyOverlapped}), rebasing θ_local so round r+1's inner progress is kept. A peer whose H steps
+ * end before round r's exchange does (it is faster than the slowest member, whose contribution the exchange waits
+ * for) keeps taking inner steps until the exchange is done, up to 2H, and enters round r+1 weighted by the samples it
+ * processed; the training thread waits only if the exchange is slower than that. After the last round it waits for
+ * the last exchange (the drain) and applies it.
  *
  * <pre>
- *   inner(r+1) ─┬─ await exchange(r) ─ takeUpdate ─ launch exchange(r+1) ─ apply(r) ─ inner(r+2) ...
+ *   inner(r+1) (+ steps while exchange(r) runs) ─┬─ await exchange(r) ─ takeUpdate ─ launch exchange(r+1)
+ *       ─ apply(r) ─ inner(r+2) ...
  *   exchange(r) └────────── form group, butterfly (background) ───────────┘
  * </pre>
  *
@@ -105,7 +108,6 @@ final class MeshCo2Rounds {
      * @throws InterruptedException if interrupted while waiting for an exchange
      */
     void run(int rounds, BooleanSupplier stop, MeshDiloco.Listener listener) throws InterruptedException {
-        int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         InFlight previous = null;
         long innerNanos = 0;
         long gapNanos = 0;
@@ -118,9 +120,19 @@ final class MeshCo2Rounds {
                 long innerStart = System.nanoTime();
                 gapNanos += innerEnd < 0 ? 0 : innerStart - innerEnd;
                 double innerLoss = peer.innerPhase();
+                int steps = manifest.inner().steps();
+                // a peer faster than the slowest member would now wait for the previous all-reduce: it keeps
+                // training instead (at most H more steps) and is weighted by the samples it processed
+                double lossSum = innerLoss * steps;
+                while (previous != null && !previous.exchange().isDone() && steps < 2 * manifest.inner().steps()) {
+                    lossSum += peer.innerPhase(null, 0L, System::nanoTime); // exactly one step
+                    steps++;
+                }
+                innerLoss = lossSum / steps;
                 innerEnd = System.nanoTime();
                 innerNanos += innerEnd - innerStart;
-                double tokensPerS = tokensPerRound / ((innerEnd - innerStart) / 1e9);
+                double tokensPerS = (double) steps * config.batchSize() * config.seqLen()
+                        / ((innerEnd - innerStart) / 1e9);
                 if (stop.getAsBoolean()) {
                     break;
                 }
@@ -131,7 +143,7 @@ final class MeshCo2Rounds {
                 waits += waited ? 1 : 0;
                 boundaries++;
                 peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
-                InFlight current = launch(round, innerLoss, tokensPerS);
+                InFlight current = launch(round, innerLoss, tokensPerS, (long) steps * config.batchSize());
                 if (previous != null) {
                     pending.add(apply(previous, done));
                 } else {
@@ -214,11 +226,10 @@ final class MeshCo2Rounds {
         evalThread = null;
     }
 
-    private InFlight launch(long round, double innerLoss, double tokensPerS) {
+    private InFlight launch(long round, double innerLoss, double tokensPerS, long samples) {
         long start = System.nanoTime();
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
-        long samples = (long) manifest.inner().steps() * config.batchSize();
         // CO2 peers have no state resync yet, so they do not group by base θ (one shared label, as before).
         CompletableFuture<Exchange> exchange = matchmaker.form(round, samples, "co2", dialable.get())
                 .thenCompose(roster -> roster == null
