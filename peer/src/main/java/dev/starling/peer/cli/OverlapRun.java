@@ -141,6 +141,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         m.put("wait_share", round(wait / n));
         m.put("boundary_work_share", round(other / n));
         m.put("boundaries_that_waited", waits + " of " + boundaries);
+        m.put("inner_steps_per_round", round(Arrays.stream(co2.timing()).mapToLong(Co2Timing::innerSteps).sum()
+                / (double) Arrays.stream(co2.timing()).mapToInt(Co2Timing::boundaries).sum()));
         m.put("leader_wait_share", round(lead.waitNanos() / leadWall));
         m.put("leader_boundary_work_share", round((lead.gapNanos() - lead.waitNanos()) / leadWall));
         m.put("leader_boundaries_that_waited", lead.waits() + " of " + lead.boundaries());

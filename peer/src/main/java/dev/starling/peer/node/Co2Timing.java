@@ -10,11 +10,12 @@ package dev.starling.peer.node;
  * @param gapNanos   everything between inner phases on the training thread: the wait, taking the update, launching
  *                   the exchange, the one-round-late outer step, the state hash, the listener
  * @param waitNanos  the part of the gaps spent waiting for the previous round's exchange
- * @param waits      boundaries at which that exchange was not done yet when the inner phase ended
+ * @param waits      boundaries at which that exchange was still not done after the extra inner steps
+ * @param innerSteps inner steps taken (H per round, more where the peer trained on instead of waiting)
  */
-public record Co2Timing(int boundaries, long innerNanos, long gapNanos, long waitNanos, int waits) {
+public record Co2Timing(int boundaries, long innerNanos, long gapNanos, long waitNanos, int waits, long innerSteps) {
     /** Nothing measured yet. */
-    public static final Co2Timing NONE = new Co2Timing(0, 0, 0, 0, 0);
+    public static final Co2Timing NONE = new Co2Timing(0, 0, 0, 0, 0, 0);
 
     /**
      * The share of the training thread's wall time spent computing.

@@ -114,6 +114,7 @@ final class MeshCo2Rounds {
         long waitNanos = 0;
         int boundaries = 0;
         int waits = 0;
+        long stepsTaken = 0;
         long innerEnd = -1;
         try {
             for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
@@ -129,6 +130,7 @@ final class MeshCo2Rounds {
                     steps++;
                 }
                 innerLoss = lossSum / steps;
+                stepsTaken += steps;
                 innerEnd = System.nanoTime();
                 innerNanos += innerEnd - innerStart;
                 double tokensPerS = (double) steps * config.batchSize() * config.seqLen()
@@ -152,7 +154,7 @@ final class MeshCo2Rounds {
                 deliver(listener, false);
                 previous = current;
                 timing = new Co2Timing(boundaries, innerNanos, gapNanos + System.nanoTime() - innerEnd, waitNanos,
-                        waits);
+                        waits, stepsTaken);
             }
             if (previous != null) {
                 pending.add(apply(previous, await(previous.exchange(), "finish round " + previous.round()

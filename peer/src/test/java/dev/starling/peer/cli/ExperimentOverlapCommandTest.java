@@ -33,6 +33,9 @@ class ExperimentOverlapCommandTest {
                 boundaries.toString());
         double idle = boundaries.get("wait_share").asDouble() + boundaries.get("boundary_work_share").asDouble();
         assertTrue(idle >= 0 && idle <= 1, boundaries.toString());
+        // a peer trains on instead of waiting, but never beyond 2H per round
+        double steps = boundaries.get("inner_steps_per_round").asDouble();
+        assertTrue(steps >= 4 && steps <= 8, boundaries.toString());
     }
 
     @Test
