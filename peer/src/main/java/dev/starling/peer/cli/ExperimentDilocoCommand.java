@@ -17,6 +17,7 @@ import dev.starling.training.diloco.ExperimentVariant.Mode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -71,6 +72,9 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
     @Option(names = "--no-co2", description = "run no CO2 setting") private boolean noCo2;
     @Option(names = "--baseline-only", description = "run only (a), e.g. to tune its --lr like DiLoCo's")
     private boolean baselineOnly;
+    @Option(names = "--no-baseline", description = "skip (a) (its figures come from another run; the ratios to (a)"
+            + " are then null)")
+    private boolean noBaseline;
     @Option(names = "--layers", description = "model layers (default 4; quick 2)") private Integer layers;
     @Option(names = "--channels", description = "model width (default 128; quick 32)") private Integer channels;
     @Option(names = "--batch", description = "sequences per peer per step (default 12; quick 16)")
@@ -133,7 +137,8 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "experiment diloco: %d peers, %d layers, %d heads, %d channels (%,d parameters),"
                 + " block %d, batch %d, %d steps per peer, %d settings, codec block %d, inner lr %s to %s (warmup %d),"
                 + " outer %s%s%n", peers, model.nLayer(), model.nHead(), model.nEmbd(), model.parameterCount(),
-                model.blockSize(), perPeerBatch, stepsPerPeer, variants.size() * outers.size() - outers.size() + 1,
+                model.blockSize(), perPeerBatch, stepsPerPeer, (variants.size() - (noBaseline ? 0 : 1)) * outers.size()
+                + (noBaseline ? 0 : 1),
                 codecBlock, lr, finalLr, warmup, outers, quick ? " (quick)" : "");
         List<DilocoExperiment.Outcome> outcomes = new ArrayList<>();
         try (ParallelFor pool = new ParallelFor(threads)) {
@@ -141,6 +146,9 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
                 DilocoExperiment experiment = new DilocoExperiment(train, peers, evalBatches,
                         hList.stream().mapToInt(Integer::intValue).min().orElse(50), dataset, pool,
                         System.err::println, codecBlock, outer);
+                if (noBaseline && baselineOnly) {
+                    throw new UserError("--no-baseline and --baseline-only exclude each other; use one");
+                }
                 String tag = outers.size() == 1 ? ""
                         : String.format(Locale.ROOT, "-olr%s-m%s", outer.learningRate(), outer.momentum());
                 for (ExperimentVariant v : variants) {
@@ -164,7 +172,8 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
             overlapFields = r.fields();
             overlapParity = r.parity();
         }
-        Map<String, Object> summary = ExperimentReport.summary(outcomes, overlapFields);
+        Map<String, Object> summary = noBaseline ? withoutBaseline(outcomes, overlapFields)
+                : ExperimentReport.summary(outcomes, overlapFields);
         summary.put("model_parameters", model.parameterCount());
         summary.put("model", model.nLayer() + " layers, " + model.nHead() + " heads, " + model.nEmbd()
                 + " channels, block " + model.blockSize());
@@ -183,6 +192,28 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
         Files.writeString(out.resolve("result.json"), JsonResult.format(summary) + "\n");
         JsonResult.print(System.out, summary);
         return overlapParity ? 0 : StarlingCommand.EXIT_INTERNAL;
+    }
+
+    /** The JSON fields when (a) was skipped: each setting's loss and bytes, no ratios. */
+    private static Map<String, Object> withoutBaseline(List<DilocoExperiment.Outcome> outcomes,
+                                                       Map<String, Object> overlap) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("comm_reduction", null);
+        m.put("val_loss_ratio", null);
+        m.put("utilization", overlap == null ? null : overlap.get("utilization"));
+        m.put("utilization_blocking", overlap == null ? null : overlap.get("utilization_blocking"));
+        m.put("bit_parity", outcomes.stream().allMatch(DilocoExperiment.Outcome::parity));
+        List<Map<String, Object>> settings = new ArrayList<>();
+        for (DilocoExperiment.Outcome o : outcomes) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("setting", o.variant().name());
+            e.put("val_loss", Math.round(o.finalValLoss() * 10000) / 10000.0);
+            e.put("bytes_per_peer", o.bytesPerPeer());
+            settings.add(e);
+        }
+        m.put("settings", settings);
+        m.put("overlap", overlap);
+        return m;
     }
 
     private List<OuterNesterovConfig> outerConfigs() {
@@ -205,7 +236,9 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
                                                     final List<Integer> co2List, final int stepsPerPeer) {
         List<ExperimentVariant> variants = new ArrayList<>();
         try {
-            variants.add(new ExperimentVariant(Mode.DATA_PARALLEL, 1, "fp32"));
+            if (!noBaseline) {
+                variants.add(new ExperimentVariant(Mode.DATA_PARALLEL, 1, "fp32"));
+            }
             if (baselineOnly) {
                 return variants;
             }
