@@ -63,6 +63,23 @@ class ExperimentDilocoCommandTest {
     }
 
     @Test
+    void shouldRunOnlyTheBaselineOrOnlyTheDilocoSettingsWhenAsked(@TempDir final Path dir) throws Exception {
+        String[] common = {"experiment", "diloco", "--quick", "--peers", "2", "--steps", "8", "--h", "4", "--codecs",
+            "int4", "--no-co2", "--channels", "16", "--batch", "2", "--eval-batches", "2", "--threads", "1",
+            "--no-overlap", "--out", dir.toString()};
+        List<String> args = new ArrayList<>(List.of(common));
+        args.add("--baseline-only");
+        JsonNode only = CliJson.run(args.toArray(String[]::new));
+        assertEquals(1, only.get("settings").size(), only.toString());
+        assertEquals("dp-fp32", only.get("settings").get(0).get("setting").asText());
+        args.set(args.size() - 1, "--no-baseline");
+        JsonNode without = CliJson.run(args.toArray(String[]::new));
+        assertEquals(1, without.get("settings").size(), without.toString());
+        assertEquals("diloco-h4-int4", without.get("settings").get(0).get("setting").asText());
+        assertTrue(without.get("comm_reduction").isNull(), without.toString());
+    }
+
+    @Test
     void shouldRejectAMinLrAboveTheLrWithOneLine() {
         StringWriter err = new StringWriter();
         int code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "diloco", "--quick",
