@@ -88,7 +88,7 @@ public final class ExperimentDilocoCommand implements Callable<Integer> {
     private String overlapLink;
     @Option(names = "--overlap-rounds", description = "overlap measurement: rounds per mode (default 6; quick 4)")
     private Integer overlapRounds;
-    @Option(names = "--overlap-h", defaultValue = "60", description = "overlap measurement: H (default 60)")
+    @Option(names = "--overlap-h", defaultValue = "200", description = "overlap measurement: H (default 200)")
     private int overlapH;
     @Option(names = "--overlap-channels", defaultValue = "64",
             description = "overlap measurement: model width, 2 layers (default 64)")
