@@ -8,6 +8,7 @@ import dev.starling.p2p.core.Multiaddr;
 import dev.starling.p2p.crypto.Keys;
 import dev.starling.p2p.emulation.LinkEmulation;
 import dev.starling.p2p.emulation.LinkProfile;
+import dev.starling.peer.node.Co2Timing;
 import dev.starling.peer.node.ManifestTraining;
 import dev.starling.peer.node.MeshDiloco;
 import dev.starling.peer.node.NodeOptions;
@@ -34,7 +35,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * round r+1's inner steps). Utilization counts inner-phase time as computing; it is measured in steady state, up to
  * the moment round R−1 is applied (so the last round's exchange, which nothing can overlap in a finite run, is
  * reported separately as the {@code _with_drain} figures). The round leader also evaluates the validation loss every
- * round, which this measure does not count as computing, so it is reported apart ({@code utilization_leader}).
+ * round, on the training thread in blocking mode (not counted as computing) and on a background thread with CO2;
+ * it is reported apart ({@code utilization_leader}). With CO2 each peer's training thread accounts for its own time
+ * ({@link Co2Timing}); {@code co2_boundaries} says where the non-computing part went.
  * Used by {@code experiment overlap} and {@code experiment diloco}. Runs peers on one thread each.
  *
  * @param peers      peers, 2..8
@@ -104,12 +107,46 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         result.put("rounds_identical_blocking", blocking.identical());
         result.put("rounds_identical_co2", co2.identical());
         result.put("bytes_sent_per_peer_round", blocking.bytesPerPeer() / rounds);
+        result.put("inner_phase_s_blocking", round(blocking.innerSeconds()));
+        result.put("inner_phase_s_co2", round(co2.innerSeconds()));
+        result.put("co2_boundaries", timingFields(co2));
         return new Result(result, blocking.identical() == rounds && co2.identical() == rounds);
     }
 
     /** What one mode measured. */
     private record ModeResult(double[] steady, double[] withDrain, int leader, long identical, double valLoss,
-                              long bytesPerPeer, int parameters) {
+                              long bytesPerPeer, int parameters, Co2Timing[] timing, double innerSeconds) {
+    }
+
+    /** Where CO2's non-computing time went on the training thread (non-leaders' mean, and the leader's). */
+    private static Map<String, Object> timingFields(ModeResult co2) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        double wait = 0;
+        double other = 0;
+        int waits = 0;
+        int boundaries = 0;
+        for (int i = 0; i < co2.timing().length; i++) {
+            if (i != co2.leader()) {
+                Co2Timing t = co2.timing()[i];
+                double wall = t.innerNanos() + t.gapNanos();
+                wait += t.waitNanos() / wall;
+                other += (t.gapNanos() - t.waitNanos()) / wall;
+                waits += t.waits();
+                boundaries += t.boundaries();
+            }
+        }
+        int n = co2.timing().length - 1;
+        Co2Timing lead = co2.timing()[co2.leader()];
+        double leadWall = lead.innerNanos() + lead.gapNanos();
+        m.put("wait_share", round(wait / n));
+        m.put("boundary_work_share", round(other / n));
+        m.put("boundaries_that_waited", waits + " of " + boundaries);
+        m.put("inner_steps_per_round", round(Arrays.stream(co2.timing()).mapToLong(Co2Timing::innerSteps).sum()
+                / (double) Arrays.stream(co2.timing()).mapToInt(Co2Timing::boundaries).sum()));
+        m.put("leader_wait_share", round(lead.waitNanos() / leadWall));
+        m.put("leader_boundary_work_share", round((lead.gapNanos() - lead.waitNanos()) / leadWall));
+        m.put("leader_boundaries_that_waited", lead.waits() + " of " + lead.boundaries());
+        return m;
     }
 
     private String manifest(String optimizer) {
@@ -180,6 +217,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         double[] valLoss = {Double.NaN};
         long[] bytes = new long[peers];
         int[] parameters = {0};
+        Co2Timing[] timing = new Co2Timing[peers];
+        double[] innerSeconds = new double[peers];
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -215,12 +254,18 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
                         });
                         long end = System.nanoTime();
                         double all = Arrays.stream(compute).sum();
-                        // steady state: everything computed before round R-1 was applied (blocking: rounds
-                        // 1..R-1; co2: rounds 1..R, whose inner phase ends before round R-1 is applied)
+                        // steady state: blocking, everything computed before round R-1 was applied (rounds
+                        // 1..R-1); co2, the training thread's own account from its first inner phase to the end of
+                        // the boundary after round R's inner phase, where round R-1 is applied (the leader's
+                        // outcomes reach the listener late, after their background evaluation)
                         boolean overlapped = coordinator.manifest().outer().optimizer().equals("co2");
-                        double steadyCompute = overlapped ? all : all - compute[rounds];
-                        steady[index] = steadyCompute / ((appliedAt[rounds - 1] - t0) / 1e9);
-                        withDrain[index] = all / ((end - t0) / 1e9);
+                        timing[index] = diloco.co2Timing();
+                        steady[index] = overlapped ? timing[index].utilization()
+                                : (all - compute[rounds]) / ((appliedAt[rounds - 1] - t0) / 1e9);
+                        // co2: a peer that would wait trains on, so its inner phases vary; take its own account
+                        double computed = overlapped ? timing[index].innerNanos() / 1e9 : all;
+                        withDrain[index] = computed / ((end - t0) / 1e9);
+                        innerSeconds[index] = computed / rounds;
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     } catch (RuntimeException e) {
@@ -243,7 +288,8 @@ record OverlapRun(int peers, int rounds, int innerSteps, String link, int channe
         System.err.printf(Locale.ROOT, "  utilization per peer (steady) %s, leader %d%n", Arrays.toString(steady),
                 leader[0]);
         return new ModeResult(steady, withDrain, leader[0], identical, valLoss[0],
-                Arrays.stream(bytes).sum() / peers, parameters[0]);
+                Arrays.stream(bytes).sum() / peers, parameters[0], timing, Arrays.stream(innerSeconds).average()
+                .orElse(Double.NaN));
     }
 
     private static double meanExcept(double[] v, int skip) {

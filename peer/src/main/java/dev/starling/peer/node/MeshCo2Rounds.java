@@ -11,14 +11,19 @@ import dev.starling.training.TrainConfig;
 import dev.starling.training.diloco.DilocoPeer;
 import dev.starling.training.diloco.Evaluator;
 import dev.starling.training.diloco.GroupExchange;
+import dev.starling.tensor.cpu.ParallelFor;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -26,12 +31,15 @@ import java.util.function.Supplier;
  * background (owner executor, event loops) while round r+1's inner steps compute on the training thread. When
  * round r+1's inner phase ends the peer takes its update Δ_{r+1}, launches round r+1's exchange, and only then
  * applies round r's aggregate, one round late with the staleness penalty and momentum clipping
- * ({@link DilocoPeer#applyOverlapped}), rebasing θ_local so round r+1's inner progress is kept. The training thread
- * waits only if round r's exchange is not done by the end of round r+1's inner phase; after the last round it
- * waits for the last exchange (the drain) and applies it.
+ * ({@link DilocoPeer#applyOverlapped}), rebasing θ_local so round r+1's inner progress is kept. A peer whose H steps
+ * end before round r's exchange does (it is faster than the slowest member, whose contribution the exchange waits
+ * for) keeps taking inner steps until the exchange is done, up to 2H, and enters round r+1 weighted by the samples it
+ * processed; the training thread waits only if the exchange is slower than that. After the last round it waits for
+ * the last exchange (the drain) and applies it.
  *
  * <pre>
- *   inner(r+1) ─┬─ await exchange(r) ─ takeUpdate ─ launch exchange(r+1) ─ apply(r) ─ inner(r+2) ...
+ *   inner(r+1) (+ steps while exchange(r) runs) ─┬─ await exchange(r) ─ takeUpdate ─ launch exchange(r+1)
+ *       ─ apply(r) ─ inner(r+2) ...
  *   exchange(r) └────────── form group, butterfly (background) ───────────┘
  * </pre>
  *
@@ -44,13 +52,28 @@ final class MeshCo2Rounds {
     private final DilocoPeer peer;
     private final MeshButterfly butterfly;
     private final MeshMatchmaker matchmaker;
-    private final Evaluator evaluator;
+    /** Makes the leader's background evaluator on the given worker team. */
+    private final Function<ParallelFor, Evaluator> evaluators;
     private final PeerId self;
     private final Supplier<List<String>> dialable;
     private final BiConsumer<PeerId, List<String>> connect;
+    /** Written and read on the training thread only. */
+    private Co2Timing timing = Co2Timing.NONE;
+    /** Applied rounds not yet handed to the listener (training thread only). */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The leader's background evaluation: made on first use, closed at the end of {@link #run}. */
+    private ExecutorService evalThread;
+    /** Touched only on {@link #evalThread}. */
+    private ParallelFor evalPool;
+    /** Touched only on {@link #evalThread}. */
+    private Evaluator evalModel;
 
     /** What one round's background exchange ended with; {@code result} is null when the round had no group. */
     private record Exchange(List<PeerId> members, ButterflyResult result, long endNanos) {
+    }
+
+    /** An applied round and, for the leader, its validation loss still being computed. */
+    private record Pending(MeshDiloco.RoundOutcome outcome, CompletableFuture<Double> valLoss) {
     }
 
     /** A round whose exchange runs in the background. */
@@ -59,14 +82,14 @@ final class MeshCo2Rounds {
     }
 
     MeshCo2Rounds(RunManifest manifest, TrainConfig config, DilocoPeer peer, MeshButterfly butterfly,
-                  MeshMatchmaker matchmaker, Evaluator evaluator, PeerId self, Supplier<List<String>> dialable,
-                  BiConsumer<PeerId, List<String>> connect) {
+                  MeshMatchmaker matchmaker, Function<ParallelFor, Evaluator> evaluators, PeerId self,
+                  Supplier<List<String>> dialable, BiConsumer<PeerId, List<String>> connect) {
         this.manifest = manifest;
         this.config = config;
         this.peer = peer;
         this.butterfly = butterfly;
         this.matchmaker = matchmaker;
-        this.evaluator = evaluator;
+        this.evaluators = evaluators;
         this.self = self;
         this.dialable = dialable;
         this.connect = connect;
@@ -74,44 +97,141 @@ final class MeshCo2Rounds {
 
     /**
      * Runs rounds until {@code rounds} are done (0: forever) or {@code stop} says so, then drains the last exchange.
+     * The round leader's validation loss is computed on a background thread from a copy of θ_global, so the
+     * training thread goes straight on with the next inner phase; the leader's outcome reaches {@code listener} at
+     * the first round boundary after that evaluation ended (at the latest after the drain). Rounds reach the
+     * listener in order.
      *
      * @param rounds   rounds to run, 0 for no limit
      * @param stop     checked after each inner phase
-     * @param listener told about every round once its aggregate is applied (one round late)
+     * @param listener told about every round once its aggregate is applied (one round late), on this thread
      * @throws InterruptedException if interrupted while waiting for an exchange
      */
     void run(int rounds, BooleanSupplier stop, MeshDiloco.Listener listener) throws InterruptedException {
-        int tokensPerRound = manifest.inner().steps() * config.batchSize() * config.seqLen();
         InFlight previous = null;
-        for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
-            long innerStart = System.nanoTime();
-            double innerLoss = peer.innerPhase();
-            double tokensPerS = tokensPerRound / ((System.nanoTime() - innerStart) / 1e9);
-            if (stop.getAsBoolean()) {
-                break;
+        long innerNanos = 0;
+        long gapNanos = 0;
+        long waitNanos = 0;
+        int boundaries = 0;
+        int waits = 0;
+        long stepsTaken = 0;
+        long innerEnd = -1;
+        try {
+            for (long round = 1; (rounds == 0 || round <= rounds) && !stop.getAsBoolean(); round++) {
+                long innerStart = System.nanoTime();
+                gapNanos += innerEnd < 0 ? 0 : innerStart - innerEnd;
+                double innerLoss = peer.innerPhase();
+                int steps = manifest.inner().steps();
+                // a peer faster than the slowest member would now wait for the previous all-reduce: it keeps
+                // training instead (at most H more steps) and is weighted by the samples it processed
+                double lossSum = innerLoss * steps;
+                while (previous != null && !previous.exchange().isDone() && steps < 2 * manifest.inner().steps()) {
+                    lossSum += peer.innerPhase(null, 0L, System::nanoTime); // exactly one step
+                    steps++;
+                }
+                innerLoss = lossSum / steps;
+                stepsTaken += steps;
+                innerEnd = System.nanoTime();
+                innerNanos += innerEnd - innerStart;
+                double tokensPerS = (double) steps * config.batchSize() * config.seqLen()
+                        / ((innerEnd - innerStart) / 1e9);
+                if (stop.getAsBoolean()) {
+                    break;
+                }
+                boolean waited = previous != null && !previous.exchange().isDone();
+                Exchange done = previous == null ? null : await(previous.exchange(), "finish round "
+                        + previous.round() + "'s all-reduce");
+                waitNanos += System.nanoTime() - innerEnd;
+                waits += waited ? 1 : 0;
+                boundaries++;
+                peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
+                InFlight current = launch(round, innerLoss, tokensPerS, (long) steps * config.batchSize());
+                if (previous != null) {
+                    pending.add(apply(previous, done));
+                } else {
+                    peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
+                }
+                deliver(listener, false);
+                previous = current;
+                timing = new Co2Timing(boundaries, innerNanos, gapNanos + System.nanoTime() - innerEnd, waitNanos,
+                        waits, stepsTaken);
             }
-            Exchange done = previous == null ? null : await(previous.exchange(), "finish round "
-                    + previous.round() + "'s all-reduce");
-            peer.takeUpdate(); // the update of this round; the exchange of the previous one no longer reads it
-            InFlight current = launch(round, innerLoss, tokensPerS);
             if (previous != null) {
-                listener.onRound(apply(previous, done));
-            } else {
-                peer.applyOverlapped(null); // nothing to apply yet; rebase like the in-process path
+                pending.add(apply(previous, await(previous.exchange(), "finish round " + previous.round()
+                        + "'s all-reduce")));
             }
-            previous = current;
-        }
-        if (previous != null) {
-            listener.onRound(apply(previous, await(previous.exchange(), "finish round " + previous.round()
-                    + "'s all-reduce")));
+            deliver(listener, true);
+        } finally {
+            closeEvaluation();
         }
     }
 
-    private InFlight launch(long round, double innerLoss, double tokensPerS) {
+    /**
+     * Where the training thread's time went, from the first inner phase to the end of the last round boundary (the
+     * final drain not included).
+     *
+     * @return the sums; read on the training thread or after {@link #run} returned
+     */
+    Co2Timing timing() {
+        return timing;
+    }
+
+    /** Hands finished rounds to the listener in order; a leader's round waits for its evaluation unless {@code all}. */
+    private void deliver(MeshDiloco.Listener listener, boolean all) throws InterruptedException {
+        while (!pending.isEmpty()) {
+            Pending p = pending.getFirst();
+            if (p.valLoss() != null && !p.valLoss().isDone() && !all) {
+                return;
+            }
+            pending.removeFirst();
+            MeshDiloco.RoundOutcome o = p.outcome();
+            if (p.valLoss() != null) {
+                double v = await(p.valLoss(), "evaluate round " + o.round());
+                o = new MeshDiloco.RoundOutcome(o.round(), o.groupSize(), o.leader(), o.innerLoss(), v,
+                        o.stateHash(), o.bytesSent(), o.bytesReceived(), o.roundMillis(), o.compressionRatio(),
+                        o.faults(), o.tokensPerS());
+            }
+            listener.onRound(o);
+        }
+    }
+
+    /** Evaluates a copy of θ_global on the background evaluation thread (made on first use). */
+    private CompletableFuture<Double> evaluateInBackground(float[] theta) {
+        if (evalThread == null) {
+            evalThread = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon()
+                    .name("co2-eval-" + peer.name()).unstarted(r));
+        }
+        float[] copy = theta.clone();
+        return CompletableFuture.supplyAsync(() -> {
+            if (evalPool == null) {
+                evalPool = new ParallelFor(1);
+                evalModel = evaluators.apply(evalPool);
+            }
+            return evalModel.loss(copy);
+        }, evalThread);
+    }
+
+    private void closeEvaluation() throws InterruptedException {
+        if (evalThread == null) {
+            return;
+        }
+        evalThread.submit(() -> {
+            if (evalModel != null) {
+                evalModel.close();
+                evalPool.close();
+            }
+        });
+        evalThread.shutdown();
+        if (!evalThread.awaitTermination(1, TimeUnit.MINUTES)) {
+            evalThread.shutdownNow();
+        }
+        evalThread = null;
+    }
+
+    private InFlight launch(long round, double innerLoss, double tokensPerS, long samples) {
         long start = System.nanoTime();
         long sent0 = butterfly.bytesSent();
         long received0 = butterfly.bytesReceived();
-        long samples = (long) manifest.inner().steps() * config.batchSize();
         // CO2 peers have no state resync yet, so they do not group by base θ (one shared label, as before).
         CompletableFuture<Exchange> exchange = matchmaker.form(round, samples, "co2", dialable.get())
                 .thenCompose(roster -> roster == null
@@ -141,23 +261,26 @@ final class MeshCo2Rounds {
                 .thenApply(result -> new Exchange(members, result, System.nanoTime()));
     }
 
-    /** On the training thread: applies a finished round one round late and describes it. */
-    private MeshDiloco.RoundOutcome apply(InFlight round, Exchange done) {
+    /**
+     * On the training thread: applies a finished round one round late and describes it; the leader's validation loss
+     * follows from the background evaluation.
+     */
+    private Pending apply(InFlight round, Exchange done) {
         long millis = (done.endNanos() - round.startNanos()) / 1_000_000;
         if (done.result() == null) {
             peer.applyOverlapped(null);
-            return new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
-                    peer.globalHash(), 0, 0, millis, Double.NaN, 0, round.tokensPerS());
+            return new Pending(new MeshDiloco.RoundOutcome(round.round(), 0, false, round.innerLoss(), Double.NaN,
+                    peer.globalHash(), 0, 0, millis, Double.NaN, 0, round.tokensPerS()), null);
         }
         peer.applyOverlapped(done.result());
         boolean leader = done.members().getFirst().equals(self);
-        double valLoss = leader ? evaluator.loss(peer.thetaGlobal()) : Double.NaN;
         long sent = butterfly.bytesSent() - round.sent0();
         int n = done.members().size();
         double fp32Bytes = n > 1 ? 2.0 * (n - 1) / n * 4.0 * peer.thetaGlobal().length : Double.NaN;
-        return new MeshDiloco.RoundOutcome(round.round(), n, leader, round.innerLoss(), valLoss, peer.globalHash(),
-                sent, butterfly.bytesReceived() - round.received0(), millis, sent > 0 ? fp32Bytes / sent : Double.NaN,
-                done.result().faults().size(), round.tokensPerS());
+        return new Pending(new MeshDiloco.RoundOutcome(round.round(), n, leader, round.innerLoss(), Double.NaN,
+                peer.globalHash(), sent, butterfly.bytesReceived() - round.received0(), millis,
+                sent > 0 ? fp32Bytes / sent : Double.NaN, done.result().faults().size(), round.tokensPerS()),
+                leader ? evaluateInBackground(peer.thetaGlobal()) : null);
     }
 
     private static <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {

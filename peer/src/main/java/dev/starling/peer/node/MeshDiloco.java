@@ -100,12 +100,22 @@ public final class MeshDiloco implements AutoCloseable {
         matchmaker.onPeerSeen(this::connect);
         this.verification = MeshVerification.forRun(node, owner, outer.aggregator(), runIdHash,
                 peer.thetaGlobal().length, manifest);
-        this.co2 = outer.overlapped() ? new MeshCo2Rounds(manifest, config, peer, butterfly, matchmaker, evaluator,
-                node.host().peerId(), node::dialableAddresses, this::connect) : null;
+        this.co2 = outer.overlapped() ? new MeshCo2Rounds(manifest, config, peer, butterfly, matchmaker,
+                p -> new Evaluator(config.model(), data, config.batchSize(), config.seqLen(), VAL_BATCHES,
+                        manifest.seed(), p), node.host().peerId(), node::dialableAddresses, this::connect) : null;
         this.elastic = new ElasticRounds(node, owner, manifest.group().maxSize(), peer.exportState(0),
                 TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds()));
         matchmaker.expectGroupSize(elastic::expectedGroupSize);
         matchmaker.waitForCatchingUp(elastic::catchingUp);
+    }
+
+    /**
+     * With the co2 optimizer, where the training thread's time outside the inner phases went ({@link Co2Timing}).
+     *
+     * @return the sums so far, or {@link Co2Timing#NONE} for blocking DiLoCo
+     */
+    public Co2Timing co2Timing() {
+        return co2 == null ? Co2Timing.NONE : co2.timing();
     }
 
     /**

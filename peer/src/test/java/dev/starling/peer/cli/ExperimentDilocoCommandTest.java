@@ -1,6 +1,7 @@
 package dev.starling.peer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,6 +43,49 @@ class ExperimentDilocoCommandTest {
         assertEquals(result, new ObjectMapper().readTree(Files.readString(dir.resolve("result.json"))));
         assertTrue(Files.exists(dir.resolve("diloco-h8-int4.csv")));
         assertTrue(Files.exists(dir.resolve("co2-h4-int4.csv")));
+    }
+
+    @Test
+    void shouldRunEverySettingOncePerOuterOptimizerAndTheBaselineOnce(@TempDir final Path dir) throws Exception {
+        JsonNode result = CliJson.run("experiment", "diloco", "--quick", "--peers", "2", "--steps", "8", "--h", "4",
+                "--codecs", "int4", "--no-co2", "--channels", "16", "--batch", "2", "--eval-batches", "2",
+                "--threads", "1", "--outer-lr", "0.7,1.0", "--outer-momentum", "0.9", "--lr", "2e-3", "--min-lr",
+                "2e-4", "--warmup", "2", "--no-overlap", "--out", dir.toString());
+        List<String> names = new ArrayList<>();
+        result.get("settings").forEach(s -> names.add(s.get("setting").asText()));
+        assertEquals(List.of("dp-fp32", "diloco-h4-int4-olr0.7-m0.9", "diloco-h4-int4-olr1.0-m0.9"), names);
+        assertEquals(2e-3, result.get("inner_lr").asDouble(), 1e-9);
+        assertEquals(2, result.get("warmup").asInt());
+        assertTrue(Files.exists(dir.resolve("diloco-h4-int4-olr1.0-m0.9.csv")));
+        // the two outer optimizers start from the same state but must not give the same model
+        assertNotEquals(result.get("settings").get(1).get("val_loss").asDouble(),
+                result.get("settings").get(2).get("val_loss").asDouble());
+    }
+
+    @Test
+    void shouldRunOnlyTheBaselineOrOnlyTheDilocoSettingsWhenAsked(@TempDir final Path dir) throws Exception {
+        String[] common = {"experiment", "diloco", "--quick", "--peers", "2", "--steps", "8", "--h", "4", "--codecs",
+            "int4", "--no-co2", "--channels", "16", "--batch", "2", "--eval-batches", "2", "--threads", "1",
+            "--no-overlap", "--out", dir.toString()};
+        List<String> args = new ArrayList<>(List.of(common));
+        args.add("--baseline-only");
+        JsonNode only = CliJson.run(args.toArray(String[]::new));
+        assertEquals(1, only.get("settings").size(), only.toString());
+        assertEquals("dp-fp32", only.get("settings").get(0).get("setting").asText());
+        args.set(args.size() - 1, "--no-baseline");
+        JsonNode without = CliJson.run(args.toArray(String[]::new));
+        assertEquals(1, without.get("settings").size(), without.toString());
+        assertEquals("diloco-h4-int4", without.get("settings").get(0).get("setting").asText());
+        assertTrue(without.get("comm_reduction").isNull(), without.toString());
+    }
+
+    @Test
+    void shouldRejectAMinLrAboveTheLrWithOneLine() {
+        StringWriter err = new StringWriter();
+        int code = StarlingCommand.commandLine(new PrintWriter(err, true)).execute("experiment", "diloco", "--quick",
+                "--lr", "1e-3", "--min-lr", "2e-3", "--no-overlap");
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("--min-lr"), err.toString());
     }
 
     @Test

@@ -27,6 +27,15 @@ class ExperimentOverlapCommandTest {
         assertTrue(result.get("val_loss_co2").asDouble() < start, result.toString());
         assertTrue(result.get("utilization").asDouble() > 0 && result.get("utilization").asDouble() <= 1.01,
                 result.toString());
+        JsonNode boundaries = result.get("co2_boundaries");
+        // the non-leader's training thread passed one boundary per round up to round 3's (which applies round 2)
+        assertEquals("0 of 3", boundaries.get("boundaries_that_waited").asText().replaceFirst("^\\d+", "0"),
+                boundaries.toString());
+        double idle = boundaries.get("wait_share").asDouble() + boundaries.get("boundary_work_share").asDouble();
+        assertTrue(idle >= 0 && idle <= 1, boundaries.toString());
+        // a peer trains on instead of waiting, but never beyond 2H per round
+        double steps = boundaries.get("inner_steps_per_round").asDouble();
+        assertTrue(steps >= 4 && steps <= 8, boundaries.toString());
     }
 
     @Test

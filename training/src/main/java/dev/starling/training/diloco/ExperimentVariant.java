@@ -14,8 +14,10 @@ import dev.starling.optimizer.outer.OuterNesterovConfig;
  * @param mode       data-parallel baseline, blocking DiLoCo or DiLoCo + CO2
  * @param innerSteps H (ignored by the baseline)
  * @param codec      {@code fp32}, {@code int8}, {@code int4} or {@code topk} (the baseline is always fp32)
+ * @param tag        appended to the name to tell apart settings that differ elsewhere (e.g. the outer optimizer);
+ *                   empty for none
  */
-public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
+public record ExperimentVariant(Mode mode, int innerSteps, String codec, String tag) {
     /** Top-k keeps this share of each contribution's elements. */
     public static final double TOP_K_FRACTION = 0.01;
     /** Default block size of the int8 and int4 codecs (elements per fp32 scale). */
@@ -43,6 +45,20 @@ public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
         if (mode != Mode.DATA_PARALLEL && innerSteps < 1) {
             throw new IllegalArgumentException("H must be at least 1, got " + innerSteps);
         }
+        if (tag == null) {
+            throw new IllegalArgumentException("tag must not be null (use \"\")");
+        }
+    }
+
+    /**
+     * A variant without a tag.
+     *
+     * @param mode       how peers synchronise
+     * @param innerSteps H (ignored by the baseline)
+     * @param codec      the codec name
+     */
+    public ExperimentVariant(final Mode mode, final int innerSteps, final String codec) {
+        this(mode, innerSteps, codec, "");
     }
 
     /**
@@ -55,7 +71,7 @@ public record ExperimentVariant(Mode mode, int innerSteps, String codec) {
             case DATA_PARALLEL -> "dp-fp32";
             case DILOCO -> "diloco-h" + innerSteps + "-" + codec;
             case CO2 -> "co2-h" + innerSteps + "-" + codec;
-        };
+        } + tag;
     }
 
     /**
