@@ -133,8 +133,6 @@ public final class GroupFormation {
     private Candidate chosen;
     private String chosenHash;
     private long chosenAt;
-    /** Extra wait before the leaders' turns while a live peer catches up (0 when none did during this formation). */
-    private long catchUpWaitNanos;
     private RoundMessage.Ready selfReady;
     private long selfReadyAt;
     private boolean published;
@@ -269,22 +267,6 @@ public final class GroupFormation {
     }
 
     /**
-     * A live peer is catching up (downloading the run's state to take part in this round): the leaders wait
-     * {@code nanos} longer for the expected peers before their turns, so that a joiner contributes to the round it
-     * joins for. Sticky for this formation (the peer stops being behind once its download is done); the wait still
-     * ends as soon as all expected peers are ready.
-     *
-     * @param nanos the extra wait
-     */
-    public void waitForCatchingUp(long nanos) {
-        catchUpWaitNanos = Math.max(catchUpWaitNanos, nanos);
-    }
-
-    private long window() {
-        return timing.windowNanos() + catchUpWaitNanos;
-    }
-
-    /**
      * Marks this peer ready.
      *
      * @param message  the announcement it publishes
@@ -353,7 +335,7 @@ public final class GroupFormation {
         }
         int rank = group.indexOf(self);
         long turn = rank == 0 ? (group.size() >= expected || challenged ? nowNanos : selfReadyAt
-                + window()) : selfReadyAt + window() + rank * timing.leaderNanos();
+                + timing.windowNanos()) : selfReadyAt + timing.windowNanos() + rank * timing.leaderNanos();
         boolean mayLead = !published && best == null && group.size() - rank >= minSize;
         if (mayLead && nowNanos >= turn) {
             List<String> names = group.subList(rank, Math.min(group.size(), rank + maxSize));
@@ -456,7 +438,7 @@ public final class GroupFormation {
                 passedOver++;
             }
         }
-        return passedOver == 0 ? c.seenAt() : Math.max(c.seenAt(), selfReadyAt + window()
+        return passedOver == 0 ? c.seenAt() : Math.max(c.seenAt(), selfReadyAt + timing.windowNanos()
                 + passedOver * timing.leaderNanos() - timing.leaderNanos() / 2);
     }
 }

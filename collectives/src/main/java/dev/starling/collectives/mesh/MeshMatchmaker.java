@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.IntSupplier;
-import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +61,6 @@ public final class MeshMatchmaker implements AutoCloseable {
     private int lastGroupSize;
     private volatile BiConsumer<PeerId, List<String>> peerSeen = (peer, addresses) -> { };
     private volatile IntSupplier expectedSize;
-    private volatile LongPredicate catchingUp = round -> false;
     private volatile long rostersRejected;
 
     /**
@@ -233,9 +231,6 @@ public final class MeshMatchmaker implements AutoCloseable {
             ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
             timer[0] = owner.scheduleAtFixedRate(() -> {
                 long now = clock.getAsLong();
-                if (catchingUp.test(round)) {
-                    f.waitForCatchingUp(settings.giveUpNanos() / 2);
-                }
                 f.heldBack(now).forEach(line -> LOG.warn("matchmaking: {}", line));
                 switch (f.poll(now)) {
                     case GroupFormation.Wait ignored -> { }
@@ -279,17 +274,6 @@ public final class MeshMatchmaker implements AutoCloseable {
      */
     public void expectGroupSize(IntSupplier size) {
         this.expectedSize = size;
-    }
-
-    /**
-     * Sets who tells whether a live peer is catching up for a round (downloading the run's state after a join,
-     * restart or sat-out round): while one is, the round's leaders wait up to half the give-up time for the expected
-     * peers instead of the window, so that the joiner contributes to that round. Called on the owner thread.
-     *
-     * @param catchingUp true for a round if some live peer has not finished the round before it yet
-     */
-    public void waitForCatchingUp(LongPredicate catchingUp) {
-        this.catchingUp = catchingUp;
     }
 
     /**

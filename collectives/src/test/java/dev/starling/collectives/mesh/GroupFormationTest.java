@@ -171,26 +171,6 @@ class GroupFormationTest {
     }
 
     @Test
-    void shouldWaitLongerForAPeerThatIsCatchingUpAndIncludeItOnceReady() {
-        GroupFormation a = formation("a", 3);
-        a.selfReady(ready(10, THETA), 0);
-        a.onReady("b", id("b"), ready(10, THETA), 0);
-        a.waitForCatchingUp(400 * MS); // c is live but still downloading the run's state
-        assertInstanceOf(GroupFormation.Wait.class, a.poll(100 * MS), "the window alone no longer cuts the roster");
-        assertInstanceOf(GroupFormation.Wait.class, a.poll(300 * MS));
-        a.onReady("c", id("c"), ready(10, THETA), 310 * MS);
-        RoundMessage.Roster roster = assertInstanceOf(GroupFormation.Publish.class, a.poll(311 * MS)).roster();
-        assertEquals(List.of("a", "b", "c"), names(roster), "all expected peers ready: published at once");
-        GroupFormation late = formation("a", 3);
-        late.selfReady(ready(10, THETA), 0);
-        late.onReady("b", id("b"), ready(10, THETA), 0);
-        late.waitForCatchingUp(400 * MS);
-        assertInstanceOf(GroupFormation.Wait.class, late.poll(499 * MS));
-        assertEquals(List.of("a", "b"), names(assertInstanceOf(GroupFormation.Publish.class,
-                late.poll(500 * MS)).roster()), "the wait is bounded: without c after window + catch-up wait");
-    }
-
-    @Test
     void shouldRejectRostersThatTheLeaderCouldNotHaveSigned() {
         GroupFormation b = formation("b", 3);
         b.selfReady(ready(10, THETA), 0);

@@ -44,8 +44,6 @@ public final class MembershipView {
     private final Set<String> left = new HashSet<>();
     private final Set<String> banned = new HashSet<>();
     private final Map<String, Long> roundOf = new HashMap<>();
-    /** The round each peer's latest heartbeat reported (a restarted peer reports a smaller one). */
-    private final Map<String, Long> latestRound = new HashMap<>();
 
     /**
      * Creates a view.
@@ -80,7 +78,6 @@ public final class MembershipView {
         }
         left.remove(peer);
         roundOf.merge(peer, round, Math::max);
-        latestRound.put(peer, round);
         return true;
     }
 
@@ -93,7 +90,6 @@ public final class MembershipView {
         left.add(peer);
         detector.remove(peer);
         roundOf.remove(peer);
-        latestRound.remove(peer);
     }
 
     /**
@@ -122,24 +118,6 @@ public final class MembershipView {
             }
         }
         return new Round(round, live);
-    }
-
-    /**
-     * Whether a live peer's latest heartbeat reports a round before {@code round}: it is catching up (it just joined
-     * or restarted, or sat a round out) and will be ready once it downloaded the run's state.
-     *
-     * @param round    the round live peers are expected to have finished
-     * @param nowNanos now
-     * @return true if some live peer is behind it
-     */
-    public boolean anyBehind(long round, long nowNanos) {
-        for (Map.Entry<String, Long> e : latestRound.entrySet()) {
-            if (e.getValue() < round && !left.contains(e.getKey())
-                    && detector.isAvailable(e.getKey(), nowNanos, threshold)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

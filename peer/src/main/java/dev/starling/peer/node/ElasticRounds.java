@@ -156,17 +156,6 @@ public final class ElasticRounds implements AutoCloseable {
     }
 
     /**
-     * Whether a live peer is catching up for {@code round}: its beacon reports a round before {@code round - 1}
-     * (it is downloading the run's state). Called on the owner thread.
-     *
-     * @param round the round being formed
-     * @return true if the round's leaders should wait for it
-     */
-    public boolean catchingUp(long round) {
-        return round > 1 && view.anyBehind(round - 1, clock.getAsLong());
-    }
-
-    /**
      * The next all-reduce's deadlines from the rates measured in earlier rounds (the manifest's cap while a member's
      * link was never measured). Training thread only.
      *

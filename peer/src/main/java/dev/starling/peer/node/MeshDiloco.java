@@ -106,7 +106,6 @@ public final class MeshDiloco implements AutoCloseable {
         this.elastic = new ElasticRounds(node, owner, manifest.group().maxSize(), peer.exportState(0),
                 TimeUnit.SECONDS.toNanos(manifest.deadlines().roundMaxSeconds()));
         matchmaker.expectGroupSize(elastic::expectedGroupSize);
-        matchmaker.waitForCatchingUp(elastic::catchingUp);
     }
 
     /**

@@ -119,9 +119,6 @@ class ElasticJoinTest {
         List<MeshDiloco.RoundOutcome> joined = outcomes.get(3);
         MeshDiloco.RoundOutcome first = joined.getFirst();
         assertTrue(first.round() >= 4, "the joiner started from the run's round, not round 1: " + first.round());
-        // The others' leader waits (up to half the matchmaking deadline) while a live peer is still catching up, so
-        // the first round after the joiner's download includes it, however long the download takes.
-        assertEquals(4, first.groupSize(), "the joiner contributed to the very next round: " + joined);
         for (MeshDiloco.RoundOutcome mine : joined) {
             if (mine.groupSize() == 0) {
                 continue;
