@@ -9,6 +9,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -303,7 +304,7 @@ public abstract class StreamBase implements Stream {
     @Override
     public void closeWrite() {
         if (!executor.inEventLoop()) {
-            executor.execute(this::closeWrite);
+            executeUnlessGone(this::closeWrite);
             return;
         }
         if (localClosed || finished) return;
@@ -316,12 +317,21 @@ public abstract class StreamBase implements Stream {
     @Override
     public void reset() {
         if (!executor.inEventLoop()) {
-            executor.execute(this::reset);
+            executeUnlessGone(this::reset);
             return;
         }
         if (finished) return;
         transmitReset();
         finish(true);
+    }
+
+    /** Runs a close or reset on the connection's event loop; once that loop has terminated, the stream is gone too. */
+    private void executeUnlessGone(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("stream {}: its connection's event loop has terminated; nothing left to close", this);
+        }
     }
 
     @Override
